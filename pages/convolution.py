@@ -1,0 +1,267 @@
+"""Lesson: convolution arithmetic, step by step."""
+
+import numpy as np
+import streamlit as st
+
+from cnnlab.arithmetic import (
+    Layer,
+    dense_vs_conv_weights,
+    effective_kernel,
+    explain_conv_output_size,
+    input_features,
+    measured_conv_output_shape,
+    receptive_field,
+    same_padding,
+)
+from cnnlab.errors import LessonInputError
+from cnnlab.matrices import matrix_text
+from cnnlab.presets import conv_presets, rgb_example
+from cnnlab.steps import conv2d_steps, fmt, multichannel_conv2d_steps, pad2d
+from ui.matrix_html import MatrixView, mask
+from ui.widgets import int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+
+t = tr()
+st.title(t("conv.title"))
+st.markdown(t("conv.intro"))
+
+tab_size, tab_steps, tab_rgb, tab_rf = st.tabs(
+    [t("conv.tab.size"), t("conv.tab.steps"), t("conv.tab.rgb"), t("conv.tab.rf")]
+)
+
+# --- Output size --------------------------------------------------------------------------
+with tab_size:
+    st.markdown(t("size.intro"))
+    dims = st.radio(
+        t("size.dims"),
+        ["2d", "1d"],
+        key="conv.size.dims",
+        persist_state="session",
+        horizontal=True,
+        format_func=lambda d: t(f"size.dims.{d}"),
+    )
+    mode = st.radio(
+        t("size.mode"),
+        ["custom", "valid", "same"],
+        key="conv.size.mode",
+        persist_state="session",
+        horizontal=True,
+        format_func=lambda m: t(f"size.mode.{m}"),
+    )
+    cols = st.columns(5)
+    with cols[0]:
+        height = int_input(t("size.input_h") if dims == "2d" else t("size.input"), "conv.size.h", 7, 1, 4096)
+    with cols[1]:
+        width = int_input(t("size.input_w"), "conv.size.w", 6, 1, 4096) if dims == "2d" else height
+    with cols[2]:
+        kernel = int_input(t("param.kernel"), "conv.size.k", 3, 1, 64)
+    with cols[3]:
+        stride = int_input(t("param.stride"), "conv.size.s", 2, 0, 64, t("size.stride_help"))
+    with cols[4]:
+        dilation = int_input(t("param.dilation"), "conv.size.d", 1, 1, 16)
+    if mode == "custom":
+        padding = int_input(t("param.padding"), "conv.size.p", 1, 0, 64)
+    else:
+        padding = 0 if mode == "valid" else same_padding(kernel, dilation)
+        st.info(t(f"size.mode.{mode}.explain", p=padding))
+
+    axes = [("H", height), ("W", width)] if dims == "2d" else [("M", height)]
+    try:
+        explained = [(axis, explain_conv_output_size(size, kernel, stride, padding, dilation)) for axis, size in axes]
+    except LessonInputError as err:
+        show_error(err)
+    else:
+        for axis, e in explained:
+            k_text = str(kernel) if dilation == 1 else f"{effective_kernel(kernel, dilation)}"
+            st.latex(
+                rf"{axis}_{{out}} = \left\lfloor \frac{{{axis}_{{in}} - K + 2P}}{{S}} \right\rfloor + 1"
+                rf" = \left\lfloor \frac{{{e.size} - {k_text} + 2\cdot{e.padding}}}{{{e.stride}}} \right\rfloor + 1"
+                rf" = \left\lfloor \frac{{{e.numerator}}}{{{e.stride}}} \right\rfloor + 1 = {e.output}"
+            )
+            if dilation > 1:
+                st.caption(t("size.dilated_kernel", k=kernel, d=dilation, span=effective_kernel(kernel, dilation)))
+            if e.exact:
+                st.success(t("size.exact", axis=axis, num=e.numerator, s=e.stride, out=e.output))
+            else:
+                st.warning(t("size.inexact", axis=axis, num=e.numerator, s=e.stride, rem=e.remainder, out=e.output))
+        out_h = explained[0][1].output
+        out_w = explained[-1][1].output
+        measured = measured_conv_output_shape(height, width, kernel, stride, padding, dilation)
+        shape_text = f"{out_h} × {out_w}" if dims == "2d" else str(out_h)
+        measured_text = f"{measured[0]} × {measured[1]}" if dims == "2d" else str(measured[0])
+        st.markdown(t("size.torch_check", formula=shape_text, torch=measured_text))
+        if mode == "same" and stride > 1:
+            st.caption(t("size.same_strided"))
+
+# --- Step through -------------------------------------------------------------------------
+with tab_steps:
+    presets = conv_presets()
+    st.markdown(t("conv.steps.intro"))
+
+    def load_preset() -> None:
+        chosen = st.session_state["conv.preset"]
+        if chosen in presets:
+            p = presets[chosen]
+            st.session_state["conv.x"] = matrix_text(p.input)
+            st.session_state["conv.w"] = matrix_text(p.kernel)
+            st.session_state["conv.stride"], st.session_state["conv.padding"] = p.stride, p.padding
+            st.session_state["conv.dilation"] = 1
+            st.session_state["conv.steps.step"] = 1
+
+    options = [*presets, "custom"]
+    st.selectbox(
+        t("preset.label"),
+        options,
+        key="conv.preset",
+        persist_state="session",
+        on_change=load_preset,
+        format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
+    )
+    if "conv.x" not in st.session_state:
+        load_preset()
+    preset = presets.get(st.session_state["conv.preset"])
+    c1, c2, c3 = st.columns([3, 2, 2])
+    with c1:
+        x = matrix_editor(t("conv.input"), "conv.x", presets["W1"].input)
+    with c2:
+        w = matrix_editor(t("conv.kernel"), "conv.w", presets["W1"].kernel)
+    with c3:
+        stride = int_input(t("param.stride"), "conv.stride", 1, 0, 8)
+        padding = int_input(t("param.padding"), "conv.padding", 0, 0, 6)
+        dilation = int_input(t("param.dilation"), "conv.dilation", 1, 1, 4)
+    if x is None or w is None:
+        st.stop()
+    try:
+        steps = conv2d_steps(x, w, stride=stride, padding=padding, dilation=dilation)
+    except LessonInputError as err:
+        show_error(err)
+        st.stop()
+    xp = pad2d(x, padding)
+    roles = np.full(xp.shape, "padding", dtype=object)
+    roles[padding : padding + x.shape[0], padding : padding + x.shape[1]] = "input"
+    legend("input", "padding", "kernel", "output")
+
+    def render(i: int) -> None:
+        step = steps[i]
+        show_matrices(
+            MatrixView(
+                xp,
+                t("conv.padded_input") if padding else t("conv.input"),
+                roles,
+                highlight=mask(xp.shape, step.cells),
+                name="input",
+            ),
+            "∗",
+            MatrixView(w, t("conv.kernel"), "kernel", name="kernel"),
+            "=",
+            MatrixView(
+                step.output,
+                t("conv.output"),
+                "output",
+                pending=~step.filled,
+                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
+                name="output",
+            ),
+        )
+        st.markdown(t("conv.step.cell", row=step.out_row + 1, col=step.out_col + 1))
+        st.code(step.expression(), language=None, wrap_lines=True)
+        if i == len(steps) - 1 and preset is not None and st.session_state["conv.preset"] == preset.id:
+            if np.array_equal(step.output, preset.expected):
+                st.success(t("preset.matches", id=preset.id))
+            else:
+                st.info(t("preset.edited", id=preset.id))
+
+    step_controls("conv.steps", len(steps), render)
+    if preset is not None and preset.note:
+        st.caption(t(f"preset.{preset.id}.note"))
+
+# --- RGB convolution ----------------------------------------------------------------------
+with tab_rgb:
+    st.markdown(t("rgb.intro"))
+    rgb_x, rgb_w = rgb_example()
+    c1, c2 = st.columns(2)
+    bias = c1.slider(
+        t("rgb.bias"),
+        -10.0,
+        10.0,
+        key="conv.rgb.bias",
+        persist_state="session",
+        step=0.5,
+        value=st.session_state.get("conv.rgb.bias", -8.0),
+    )
+    activation = c2.selectbox(
+        t("rgb.activation"),
+        ["relu", "sigmoid", "tanh", "none"],
+        key="conv.rgb.act",
+        persist_state="session",
+        format_func=lambda a: t(f"activation.{a}"),
+    )
+    rgb_steps = multichannel_conv2d_steps(rgb_x, rgb_w, bias=bias, padding=0, activation=activation)
+    channel_names = [t("rgb.red"), t("rgb.green"), t("rgb.blue")]
+
+    def render_rgb(i: int) -> None:
+        step = rgb_steps[i]
+        window = mask(rgb_x.shape[1:], step.cells)
+        for c in range(3):
+            show_matrices(
+                MatrixView(rgb_x[c], f"{channel_names[c]} · {t('conv.input')}", "input", highlight=window),
+                "∗",
+                MatrixView(rgb_w[c], f"{channel_names[c]} · {t('conv.kernel')}", "kernel"),
+                "=",
+                fmt(step.channel_sums[c]),
+            )
+        sums = " + ".join(fmt(v) for v in step.channel_sums)
+        st.code(
+            f"{sums} + ({fmt(step.bias)}) = {fmt(step.pre_activation)}\n"
+            f"{t(f'activation.{activation}')}({fmt(step.pre_activation)}) = {fmt(step.value)}",
+            language=None,
+        )
+        show_matrices(
+            MatrixView(
+                step.output,
+                t("rgb.feature_map"),
+                "output",
+                pending=~step.filled,
+                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
+                name="rgb-output",
+            )
+        )
+
+    step_controls("conv.rgb", len(rgb_steps), render_rgb)
+
+# --- Receptive field and weights ----------------------------------------------------------
+with tab_rf:
+    st.markdown(t("rf.intro"))
+    channels = int_input(t("rf.channels"), "conv.rf.channels", 64, 1, 4096)
+    stacks = {
+        t("rf.three_3x3"): [Layer(f"conv{i + 1} 3×3", 3, out_channels=channels) for i in range(3)],
+        t("rf.one_7x7"): [Layer("conv 7×7", 7, out_channels=channels)],
+    }
+    cols = st.columns(2)
+    for col, (name, layers) in zip(cols, stacks.items(), strict=True):
+        rows = receptive_field(layers, in_channels=channels)
+        col.subheader(name)
+        col.table(
+            {
+                t("rf.layer"): [r.name for r in rows],
+                t("rf.field"): [f"{r.receptive_field}×{r.receptive_field}" for r in rows],
+                t("rf.params"): [f"{r.parameters:,}" for r in rows],
+            }
+        )
+        col.metric(t("rf.total_params"), f"{sum(r.parameters for r in rows):,}")
+    st.caption(t("rf.why_small"))
+
+    st.subheader(t("w17.title"))
+    st.markdown(t("w17.intro"))
+    hidden = int_input(t("w17.hidden"), "conv.w17.hidden", 100, 1, 100_000)
+    counts = dense_vs_conv_weights(image=3, kernel=2, hidden=hidden)
+    st.markdown(t("w17.dense", n=hidden, pixels=counts.image_pixels, total=f"{counts.dense_weights:,}"))
+    st.markdown(
+        t(
+            "w17.conv",
+            n=hidden,
+            k=counts.kernel_weights,
+            outputs=counts.conv_outputs,
+            total=f"{counts.conv_then_dense_weights:,}",
+        )
+    )
+    st.markdown(t("w17.hd", features=f"{input_features(1280, 720, 3):,}"))

@@ -1,0 +1,17 @@
+"""Home: what CNN Lab teaches, and a link to every lesson."""
+
+import streamlit as st
+
+from ui.widgets import tr
+
+t = tr()
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+st.subheader(t("home.lessons"))
+for path, key in [
+    ("pages/convolution.py", "convolution"),
+    ("pages/transposed_convolution.py", "transposed"),
+]:
+    st.page_link(path, label=t(f"nav.{key}"), icon="➡️")
+    st.caption(t(f"home.{key}"))
+st.markdown(t("home.howto"))

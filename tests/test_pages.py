@@ -1,0 +1,148 @@
+"""AppTest: every page renders, every preset reproduces the notes, bad input gets a message."""
+
+import numpy as np
+import pytest
+
+from cnnlab.i18n import catalog, languages
+from cnnlab.presets import conv_presets, transposed_presets
+from cnnlab.steps import transposed_conv2d_steps
+from tests.pagehelpers import drawn_matrices, open_page
+
+PAGES = ["pages/home.py", "pages/convolution.py", "pages/transposed_convolution.py"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ro"])
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(page, lang):
+    at = open_page(page, lang)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert (
+        at.title[0].value
+        == catalog(lang)[
+            {
+                "pages/home.py": "home.title",
+                "pages/convolution.py": "conv.title",
+                "pages/transposed_convolution.py": "tconv.title",
+            }[page]
+        ]
+    )
+
+
+def test_every_language_catalog_is_complete():
+    english = set(catalog("en"))
+    for lang in languages():
+        missing = english - set(catalog(lang))
+        assert not missing, f"{lang} lacks {sorted(missing)}"
+
+
+def last_step(at, key):
+    at.button(key=f"btn.{key}.last").click().run()
+    return drawn_matrices(at)
+
+
+@pytest.mark.parametrize("preset_id", list(conv_presets()))
+def test_convolution_presets_reproduce_the_notes_on_the_page(preset_id):
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="conv.preset").select(preset_id).run()
+    assert not at.exception
+    drawn = last_step(at, "conv.steps")
+    np.testing.assert_array_equal(drawn["output"], conv_presets()[preset_id].expected)
+    assert any(preset_id in s.value for s in at.success), "the page says the result matches the notes"
+
+
+def test_convolution_first_step_shows_the_notes_sum():
+    at = open_page("pages/convolution.py")
+    assert any(c.value.endswith("= 9") for c in at.code)
+    drawn = drawn_matrices(at)
+    assert drawn["output"][0, 0] == 9 and np.isnan(drawn["output"]).sum() == 15
+
+
+@pytest.mark.parametrize("preset_id", list(transposed_presets()))
+def test_transposed_presets_reproduce_the_notes_on_the_page(preset_id):
+    at = open_page("pages/transposed_convolution.py")
+    at.selectbox(key="tconv.preset").select(preset_id).run()
+    assert not at.exception
+    drawn = last_step(at, "tconv.scatter")
+    np.testing.assert_array_equal(drawn["output"], transposed_presets()[preset_id].expected)
+    drawn = last_step(at, "tconv.direct")
+    np.testing.assert_array_equal(drawn["direct-output"], transposed_presets()[preset_id].expected)
+    assert any(w.value.startswith("The W11 trap") for w in at.warning) == preset_id.startswith("W11")
+
+
+def test_w11_trap_shows_both_outputs():
+    drawn = drawn_matrices(open_page("pages/transposed_convolution.py"))
+    np.testing.assert_array_equal(drawn["trap-p0"], transposed_presets()["W11"].expected)
+    np.testing.assert_array_equal(drawn["trap-p1"], [[0, 2], [2, 0]])
+
+
+def test_stepping_forward_and_back():
+    at = open_page("pages/transposed_convolution.py")
+    at.button(key="btn.tconv.scatter.next").click().run()
+    assert at.session_state["tconv.scatter.step"] == 2
+    at.button(key="btn.tconv.scatter.prev").click().run()
+    assert at.session_state["tconv.scatter.step"] == 1
+    at.slider(key="tconv.scatter.step").set_value(3).run()
+    w9 = transposed_presets()["W9"]
+    third = transposed_conv2d_steps(w9.input, w9.kernel)[2].output
+    np.testing.assert_array_equal(drawn_matrices(at)["output"], third)
+    assert third[0].tolist() == [1, 2, 2, 4]  # the first row is complete once cells 1 and 2 painted it
+
+
+@pytest.mark.parametrize(
+    "key,text,message",
+    [
+        ("conv.x", "1 2 3\n4 5", "same number of values"),
+        ("conv.x", "1 2\nthree 4", "is not a number"),
+        ("conv.x", "", "empty"),
+        ("conv.x", "1 2\n3 4", "larger than the padded input"),
+        ("conv.w", "1 nan", "finite"),
+    ],
+)
+def test_bad_matrices_get_a_message(key, text, message):
+    at = open_page("pages/convolution.py")
+    at.text_area(key=key).input(text).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_zero_stride_gets_a_message_in_the_calculator():
+    at = open_page("pages/convolution.py")
+    at.number_input(key="conv.size.s").set_value(0).run()
+    assert not at.exception
+    assert any("Stride S must be a whole number of at least 1" in e.value for e in at.error)
+
+
+def test_output_size_calculator_explains_inexact_division_and_checks_torch():
+    at = open_page("pages/convolution.py")
+    at.number_input(key="conv.size.h").set_value(6).run()
+    at.number_input(key="conv.size.w").set_value(7).run()
+    assert any("not a whole number (remainder 1)" in w.value for w in at.warning)
+    assert any("3 × 4" in m.value and "torch.nn.Conv2d" in m.value for m in at.markdown)
+    at.radio(key="conv.size.mode").set_value("same").run()
+    assert any("6 × 7" not in m.value for m in at.markdown)
+
+
+def test_romanian_error_messages_are_translated():
+    at = open_page("pages/convolution.py", "ro")
+    at.number_input(key="conv.size.s").set_value(0).run()
+    assert any(catalog("ro")["param.stride"] in e.value for e in at.error)
+
+
+def test_page_state_survives_a_visit_to_another_page():
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="conv.preset").select("W4").run()
+    at.button(key="btn.conv.steps.next").click().run()
+    at.switch_page("pages/transposed_convolution.py").run()
+    at.switch_page("pages/convolution.py").run()
+    assert at.selectbox(key="conv.preset").value == "W4"
+    assert at.session_state["conv.steps.step"] == 2
+
+
+def test_rgb_step_applies_bias_and_relu():
+    at = open_page("pages/convolution.py")
+    at.button(key="btn.conv.rgb.last").click().run()
+    out = drawn_matrices(at)["rgb-output"]
+    assert out.shape == (3, 3) and (out >= 0).all()
+    at.selectbox(key="conv.rgb.act").select("none").run()
+    assert (drawn_matrices(at)["rgb-output"] < 0).any()

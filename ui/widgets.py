@@ -1,0 +1,163 @@
+"""Widgets shared by every page: translation, styling, step controls, matrix editor.
+
+This module and the pages are the only Streamlit importers; cnnlab stays headless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from cnnlab.errors import LessonInputError
+from cnnlab.i18n import DEFAULT_LANGUAGE, translator
+from cnnlab.matrices import matrix_text, parse_matrix
+from ui.matrix_html import MatrixView, legend_html, row_html, style
+
+SPEEDS = {"slow": 1.6, "normal": 0.9, "fast": 0.4}  # seconds per animation step
+
+
+def tr() -> Callable[..., str]:
+    """This session's translator (the language lives in st.session_state, never globally)."""
+    return translator(st.session_state.get("lang", DEFAULT_LANGUAGE))
+
+
+def inject_style() -> None:
+    st.html(style(st.session_state.get("lecture_mode", False)))
+
+
+def show_matrices(*items: MatrixView | str) -> None:
+    st.html(row_html(*items))
+
+
+def legend(*roles: str) -> None:
+    t = tr()
+    st.html(legend_html({role: t(f"legend.{role}") for role in roles}))
+
+
+def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | None = None) -> np.ndarray | None:
+    """A text area of numbers; returns the (H, W) matrix, or None after showing why it is not one."""
+    t = tr()
+    if key not in st.session_state:
+        st.session_state[key] = matrix_text(default)
+    text = st.text_area(label, key=key, height=150, help=help_text or t("matrix.help"), persist_state="session")
+    try:
+        return parse_matrix(text)
+    except LessonInputError as err:
+        st.error(err.message(t))
+        return None
+
+
+def step_controls(key: str, n_steps: int, render: Callable[[int], None]) -> None:
+    """Previous / next / play / speed / jump controls over `n_steps` frames; render(i) draws frame i.
+
+    Playing reruns only this fragment every few tenths of a second, so the animation runs
+    in the browser without redrawing the rest of the page.
+    """
+    t = tr()
+    index_key, playing_key, speed_key = f"{key}.step", f"{key}.playing", f"{key}.speed"
+    st.session_state.setdefault(index_key, 1)
+    st.session_state.setdefault(playing_key, False)
+    st.session_state.setdefault(speed_key, "normal")
+    if not 1 <= st.session_state[index_key] <= n_steps:
+        st.session_state[index_key] = min(max(st.session_state[index_key], 1), n_steps)
+
+    def go(to: int) -> None:
+        st.session_state[index_key] = min(max(to, 1), n_steps)
+
+    def toggle_play() -> None:
+        playing = not st.session_state[playing_key]
+        if playing and st.session_state[index_key] >= n_steps:
+            st.session_state[index_key] = 1
+        st.session_state[playing_key] = playing
+
+    playing = st.session_state[playing_key]
+    interval = SPEEDS[st.session_state[speed_key]] if playing else None
+
+    @st.fragment(run_every=interval)
+    def frame() -> None:
+        if st.session_state[playing_key]:
+            if st.session_state[index_key] >= n_steps:
+                st.session_state[playing_key] = False
+                st.rerun(scope="app")
+            elif st.session_state.get(f"{key}.ticked"):
+                st.session_state[index_key] += 1
+            st.session_state[f"{key}.ticked"] = True
+        else:
+            st.session_state[f"{key}.ticked"] = False
+        cols = st.columns([1, 1, 1.3, 1, 1, 2.4], vertical_alignment="bottom")
+        current = st.session_state[index_key]
+        cols[0].button(
+            "⏮",
+            key=f"btn.{key}.first",
+            help=t("steps.first"),
+            on_click=go,
+            args=(1,),
+            disabled=current == 1,
+            width="stretch",
+        )
+        cols[1].button(
+            "◀",
+            key=f"btn.{key}.prev",
+            help=t("steps.prev"),
+            on_click=go,
+            args=(current - 1,),
+            disabled=current == 1,
+            width="stretch",
+        )
+        if cols[2].button(
+            t("steps.pause") if playing else t("steps.play"),
+            key=f"btn.{key}.play",
+            type="primary",
+            width="stretch",
+            disabled=n_steps == 1,
+        ):
+            toggle_play()
+            st.rerun(scope="app")  # the fragment's timer is set by the full run
+        cols[3].button(
+            "▶",
+            key=f"btn.{key}.next",
+            help=t("steps.next"),
+            on_click=go,
+            args=(current + 1,),
+            disabled=current == n_steps,
+            width="stretch",
+        )
+        cols[4].button(
+            "⏭",
+            key=f"btn.{key}.last",
+            help=t("steps.last"),
+            on_click=go,
+            args=(n_steps,),
+            disabled=current == n_steps,
+            width="stretch",
+        )
+        cols[5].select_slider(
+            t("steps.speed"),
+            options=list(SPEEDS),
+            key=speed_key,
+            format_func=lambda s: t(f"steps.speed.{s}"),
+            persist_state="session",
+        )
+        if n_steps > 1:
+            st.slider(t("steps.jump"), 1, n_steps, key=index_key, persist_state="session")
+        st.caption(t("steps.position", current=st.session_state[index_key], total=n_steps))
+        render(st.session_state[index_key] - 1)
+
+    frame()
+
+
+def show_error(err: LessonInputError) -> None:
+    """An impossible setting, explained on the page in the session's language."""
+    st.error(err.message(tr()), icon="⚠️")
+
+
+def int_input(label: str, key: str, default: int, min_value: int, max_value: int, help_text: str | None = None) -> int:
+    """A whole-number input whose value survives page switches (see keep_widget_state)."""
+    st.session_state.setdefault(key, default)
+    return int(
+        st.number_input(
+            label, min_value=min_value, max_value=max_value, step=1, key=key, help=help_text, persist_state="session"
+        )
+    )

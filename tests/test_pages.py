@@ -1,5 +1,7 @@
 """AppTest: every page renders, every preset reproduces the notes, bad input gets a message."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,18 @@ def test_every_language_catalog_is_complete():
     for lang in languages():
         missing = english - set(catalog(lang))
         assert not missing, f"{lang} lacks {sorted(missing)}"
+
+
+def test_translations_keep_every_placeholder_and_are_translated():
+    english = catalog("en")
+    for lang in languages():
+        if lang == "en":
+            continue
+        translated = catalog(lang)
+        for key, text in english.items():
+            assert set(re.findall(r"{\w+}", translated[key])) == set(re.findall(r"{\w+}", text)), (lang, key)
+        same = [k for k in english if translated[k] == english[k]]
+        assert len(same) < 0.15 * len(english), f"{lang}: {len(same)} strings are still English: {same}"
 
 
 def last_step(at, key):

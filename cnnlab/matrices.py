@@ -20,11 +20,14 @@ def parse_matrix(text: str, max_side: int = MAX_SIDE) -> np.ndarray:
         raise LessonInputError("matrix.error.ragged", widths=", ".join(str(w) for w in sorted(widths)))
     if len(rows) > max_side or len(rows[0]) > max_side:
         raise LessonInputError("matrix.error.too_big", max=max_side)
-    try:
-        m = np.array([[float(v) for v in r] for r in rows], dtype=np.float64)
-    except ValueError as err:
-        bad = str(err).split(":")[-1].strip()
-        raise LessonInputError("matrix.error.not_number", value=bad) from None
+    values = []
+    for row in rows:
+        for token in row:
+            try:
+                values.append(float(token))
+            except ValueError:
+                raise LessonInputError("matrix.error.not_number", value=token) from None
+    m = np.array(values, dtype=np.float64).reshape(len(rows), len(rows[0]))
     if not np.isfinite(m).all():
         raise LessonInputError("matrix.error.not_finite")
     return m

@@ -10,7 +10,7 @@ from cnnlab.presets import conv_presets, transposed_presets
 from cnnlab.steps import transposed_conv2d_steps
 from tests.pagehelpers import drawn_matrices, open_page
 
-PAGES = ["pages/home.py", "pages/convolution.py", "pages/transposed_convolution.py"]
+PAGES = ["lessons/home.py", "lessons/convolution.py", "lessons/transposed_convolution.py"]
 
 
 @pytest.mark.parametrize("lang", ["en", "ro"])
@@ -23,9 +23,9 @@ def test_page_renders_without_exception(page, lang):
         at.title[0].value
         == catalog(lang)[
             {
-                "pages/home.py": "home.title",
-                "pages/convolution.py": "conv.title",
-                "pages/transposed_convolution.py": "tconv.title",
+                "lessons/home.py": "home.title",
+                "lessons/convolution.py": "conv.title",
+                "lessons/transposed_convolution.py": "tconv.title",
             }[page]
         ]
     )
@@ -57,7 +57,7 @@ def last_step(at, key):
 
 @pytest.mark.parametrize("preset_id", list(conv_presets()))
 def test_convolution_presets_reproduce_the_notes_on_the_page(preset_id):
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.selectbox(key="conv.preset").select(preset_id).run()
     assert not at.exception
     drawn = last_step(at, "conv.steps")
@@ -66,7 +66,7 @@ def test_convolution_presets_reproduce_the_notes_on_the_page(preset_id):
 
 
 def test_convolution_first_step_shows_the_notes_sum():
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     assert any(c.value.endswith("= 9") for c in at.code)
     drawn = drawn_matrices(at)
     assert drawn["output"][0, 0] == 9 and np.isnan(drawn["output"]).sum() == 15
@@ -74,7 +74,7 @@ def test_convolution_first_step_shows_the_notes_sum():
 
 @pytest.mark.parametrize("preset_id", list(transposed_presets()))
 def test_transposed_presets_reproduce_the_notes_on_the_page(preset_id):
-    at = open_page("pages/transposed_convolution.py")
+    at = open_page("lessons/transposed_convolution.py")
     at.selectbox(key="tconv.preset").select(preset_id).run()
     assert not at.exception
     drawn = last_step(at, "tconv.scatter")
@@ -85,13 +85,13 @@ def test_transposed_presets_reproduce_the_notes_on_the_page(preset_id):
 
 
 def test_w11_trap_shows_both_outputs():
-    drawn = drawn_matrices(open_page("pages/transposed_convolution.py"))
+    drawn = drawn_matrices(open_page("lessons/transposed_convolution.py"))
     np.testing.assert_array_equal(drawn["trap-p0"], transposed_presets()["W11"].expected)
     np.testing.assert_array_equal(drawn["trap-p1"], [[0, 2], [2, 0]])
 
 
 def test_stepping_forward_and_back():
-    at = open_page("pages/transposed_convolution.py")
+    at = open_page("lessons/transposed_convolution.py")
     at.button(key="btn.tconv.scatter.next").click().run()
     assert at.session_state["tconv.scatter.step"] == 2
     at.button(key="btn.tconv.scatter.prev").click().run()
@@ -114,21 +114,21 @@ def test_stepping_forward_and_back():
     ],
 )
 def test_bad_matrices_get_a_message(key, text, message):
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.text_area(key=key).input(text).run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
 
 
 def test_zero_stride_gets_a_message_in_the_calculator():
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.number_input(key="conv.size.s").set_value(0).run()
     assert not at.exception
     assert any("Stride S must be a whole number of at least 1" in e.value for e in at.error)
 
 
 def test_output_size_calculator_explains_inexact_division_and_checks_torch():
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.number_input(key="conv.size.h").set_value(6).run()
     at.number_input(key="conv.size.w").set_value(7).run()
     assert any("not a whole number (remainder 1)" in w.value for w in at.warning)
@@ -138,23 +138,23 @@ def test_output_size_calculator_explains_inexact_division_and_checks_torch():
 
 
 def test_romanian_error_messages_are_translated():
-    at = open_page("pages/convolution.py", "ro")
+    at = open_page("lessons/convolution.py", "ro")
     at.number_input(key="conv.size.s").set_value(0).run()
     assert any(catalog("ro")["param.stride"] in e.value for e in at.error)
 
 
 def test_page_state_survives_a_visit_to_another_page():
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.selectbox(key="conv.preset").select("W4").run()
     at.button(key="btn.conv.steps.next").click().run()
-    at.switch_page("pages/transposed_convolution.py").run()
-    at.switch_page("pages/convolution.py").run()
+    at.switch_page("lessons/transposed_convolution.py").run()
+    at.switch_page("lessons/convolution.py").run()
     assert at.selectbox(key="conv.preset").value == "W4"
     assert at.session_state["conv.steps.step"] == 2
 
 
 def test_rgb_step_applies_bias_and_relu():
-    at = open_page("pages/convolution.py")
+    at = open_page("lessons/convolution.py")
     at.button(key="btn.conv.rgb.last").click().run()
     out = drawn_matrices(at)["rgb-output"]
     assert out.shape == (3, 3) and (out >= 0).all()

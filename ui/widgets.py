@@ -86,53 +86,40 @@ def step_controls(key: str, n_steps: int, render: Callable[[int], None]) -> None
             st.session_state[f"{key}.ticked"] = True
         else:
             st.session_state[f"{key}.ticked"] = False
-        cols = st.columns([1, 1, 1.3, 1, 1, 2.4], vertical_alignment="bottom")
+        cols = st.columns([1, 1, 1.2, 1, 1, 1.8], vertical_alignment="bottom")
         current = st.session_state[index_key]
-        cols[0].button(
-            "⏮",
-            key=f"btn.{key}.first",
-            help=t("steps.first"),
-            on_click=go,
-            args=(1,),
-            disabled=current == 1,
-            width="stretch",
-        )
-        cols[1].button(
-            "◀",
-            key=f"btn.{key}.prev",
-            help=t("steps.prev"),
-            on_click=go,
-            args=(current - 1,),
-            disabled=current == 1,
-            width="stretch",
-        )
+        buttons = [("first", ":material/first_page:", 1), ("prev", ":material/chevron_left:", current - 1)]
+        for col, (name, icon, target) in zip(cols[:2], buttons, strict=True):
+            col.button(
+                t(f"steps.{name}"),
+                key=f"btn.{key}.{name}",
+                icon=icon,
+                on_click=go,
+                args=(target,),
+                disabled=current == 1,
+                width="stretch",
+            )
         if cols[2].button(
             t("steps.pause") if playing else t("steps.play"),
             key=f"btn.{key}.play",
+            icon=":material/pause:" if playing else ":material/play_arrow:",
             type="primary",
             width="stretch",
             disabled=n_steps == 1,
         ):
             toggle_play()
             st.rerun(scope="app")  # the fragment's timer is set by the full run
-        cols[3].button(
-            "▶",
-            key=f"btn.{key}.next",
-            help=t("steps.next"),
-            on_click=go,
-            args=(current + 1,),
-            disabled=current == n_steps,
-            width="stretch",
-        )
-        cols[4].button(
-            "⏭",
-            key=f"btn.{key}.last",
-            help=t("steps.last"),
-            on_click=go,
-            args=(n_steps,),
-            disabled=current == n_steps,
-            width="stretch",
-        )
+        buttons = [("next", ":material/chevron_right:", current + 1), ("last", ":material/last_page:", n_steps)]
+        for col, (name, icon, target) in zip(cols[3:5], buttons, strict=True):
+            col.button(
+                t(f"steps.{name}"),
+                key=f"btn.{key}.{name}",
+                icon=icon,
+                on_click=go,
+                args=(target,),
+                disabled=current == n_steps,
+                width="stretch",
+            )
         cols[5].select_slider(
             t("steps.speed"),
             options=list(SPEEDS),
@@ -150,7 +137,7 @@ def step_controls(key: str, n_steps: int, render: Callable[[int], None]) -> None
 
 def show_error(err: LessonInputError) -> None:
     """An impossible setting, explained on the page in the session's language."""
-    st.error(err.message(tr()), icon="⚠️")
+    st.error(err.message(tr()), icon=":material/error:")
 
 
 def int_input(label: str, key: str, default: int, min_value: int, max_value: int, help_text: str | None = None) -> int:

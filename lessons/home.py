@@ -9,9 +9,9 @@ st.title(t("home.title"))
 st.markdown(t("home.intro"))
 st.subheader(t("home.lessons"))
 for path, key in [
-    ("pages/convolution.py", "convolution"),
-    ("pages/transposed_convolution.py", "transposed"),
+    ("lessons/convolution.py", "convolution"),
+    ("lessons/transposed_convolution.py", "transposed"),
 ]:
-    st.page_link(path, label=t(f"nav.{key}"), icon="➡️")
+    st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")
     st.caption(t(f"home.{key}"))
 st.markdown(t("home.howto"))

@@ -136,6 +136,8 @@ class ReceptiveFieldRow:
     receptive_field: int  # input pixels seen by one output unit of this layer, per axis
     jump: int  # distance, in input pixels, between neighbouring units of this layer
     parameters: int
+    output_size: int | None = None  # per axis, when the input size is given
+    channels: int | None = None  # channels after this layer
 
 
 def conv_parameters(in_channels: int, out_channels: int, kernel: int, bias: bool = True) -> int:
@@ -143,18 +145,29 @@ def conv_parameters(in_channels: int, out_channels: int, kernel: int, bias: bool
     return kernel * kernel * in_channels * out_channels + (out_channels if bias else 0)
 
 
-def receptive_field(layers: list[Layer], in_channels: int = 1) -> list[ReceptiveFieldRow]:
-    """Receptive field and jump after each layer: r += (K_eff - 1)·j, then j *= S."""
-    rows, rf, jump, channels = [], 1, 1, in_channels
+def receptive_field(
+    layers: list[Layer], in_channels: int = 1, input_size: int | None = None
+) -> list[ReceptiveFieldRow]:
+    """Receptive field and jump after each layer: r += (K_eff - 1)·j, then j *= S.
+
+    With input_size, also the map size after each layer (conv: Conv2d's rule; pool
+    layers, out_channels None: MaxPool2d's rule).
+    """
+    rows, rf, jump, channels, size = [], 1, 1, in_channels, input_size
     for layer in layers:
         _check_positive(kernel=layer.kernel, stride=layer.stride, dilation=layer.dilation)
         rf += (effective_kernel(layer.kernel, layer.dilation) - 1) * jump
         jump *= layer.stride
         params = 0
         if layer.out_channels is not None:
+            _check_positive(channels=layer.out_channels)
             params = conv_parameters(channels, layer.out_channels, layer.kernel, layer.bias)
             channels = layer.out_channels
-        rows.append(ReceptiveFieldRow(layer.name, rf, jump, params))
+            if size is not None:
+                size = conv_output_size(size, layer.kernel, layer.stride, layer.padding, layer.dilation)
+        elif size is not None:
+            size = pool_output_size(size, layer.kernel, layer.stride, layer.padding, layer.dilation)
+        rows.append(ReceptiveFieldRow(layer.name, rf, jump, params, size, channels))
     return rows
 
 
@@ -198,3 +211,31 @@ def measured_conv_output_shape(
 def input_features(width: int, height: int, channels: int = 3) -> int:
     """Numbers a dense layer sees in a flattened image: an HD frame has 1280·720·3 = 2,764,800."""
     return width * height * channels
+
+
+def layers_from_rows(rows: list[dict]) -> list[Layer]:
+    """Layers from table rows {kind: 'conv'|'pool', kernel, stride, padding, dilation, channels}.
+
+    Layers are named conv1, conv2, pool1, ... in order; a missing number is an error.
+    """
+    layers, counts = [], {"conv": 0, "pool": 0}
+    for row in rows:
+        kind = row.get("kind") or "conv"
+        values = {}
+        for field in ("kernel", "stride", "padding", "dilation") + (("channels",) if kind == "conv" else ()):
+            value = row.get(field)
+            if value is None or value != value:  # None or NaN: an empty cell
+                raise LessonInputError("error.missing_value", name=f"param.{field}", row=len(layers) + 1)
+            values[field] = int(value)
+        counts[kind] += 1
+        layers.append(
+            Layer(
+                f"{kind}{counts[kind]} {values['kernel']}×{values['kernel']}",
+                values["kernel"],
+                values["stride"],
+                values["padding"],
+                values["dilation"],
+                values.get("channels"),
+            )
+        )
+    return layers

@@ -9,6 +9,7 @@ from cnnlab.arithmetic import (
     effective_kernel,
     explain_conv_output_size,
     input_features,
+    layers_from_rows,
     measured_conv_output_shape,
     receptive_field,
     same_padding,
@@ -19,6 +20,15 @@ from cnnlab.presets import conv_presets, rgb_example
 from cnnlab.steps import conv2d_steps, fmt, multichannel_conv2d_steps, pad2d
 from ui.matrix_html import MatrixView, mask
 from ui.widgets import int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+
+DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2 pooling, twice
+    {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 64},
+    {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 64},
+    {"kind": "pool", "kernel": 2, "stride": 2, "padding": 0, "dilation": 1, "channels": None},
+    {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 128},
+    {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 128},
+    {"kind": "pool", "kernel": 2, "stride": 2, "padding": 0, "dilation": 1, "channels": None},
+]
 
 t = tr()
 st.title(t("conv.title"))
@@ -179,15 +189,8 @@ with tab_rgb:
     st.markdown(t("rgb.intro"))
     rgb_x, rgb_w = rgb_example()
     c1, c2 = st.columns(2)
-    bias = c1.slider(
-        t("rgb.bias"),
-        -10.0,
-        10.0,
-        key="conv.rgb.bias",
-        persist_state="session",
-        step=0.5,
-        value=st.session_state.get("conv.rgb.bias", -8.0),
-    )
+    st.session_state.setdefault("conv.rgb.bias", -8.0)
+    bias = c1.slider(t("rgb.bias"), -10.0, 10.0, key="conv.rgb.bias", persist_state="session", step=0.5)
     activation = c2.selectbox(
         t("rgb.activation"),
         ["relu", "sigmoid", "tanh", "none"],
@@ -249,6 +252,49 @@ with tab_rf:
         )
         col.metric(t("rf.total_params"), f"{sum(r.parameters for r in rows):,}")
     st.caption(t("rf.why_small"))
+
+    st.subheader(t("rf.stack.title"))
+    st.markdown(t("rf.stack.intro"))
+    c1, c2 = st.columns(2)
+    with c1:
+        input_size = int_input(t("rf.stack.input_size"), "conv.rf.size", 32, 1, 4096)
+    with c2:
+        input_channels = int_input(t("rf.stack.input_channels"), "conv.rf.in_channels", 3, 1, 4096)
+    number = st.column_config.NumberColumn
+    table = st.data_editor(
+        DEFAULT_STACK,
+        key="conv.rf.stack",
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "kind": st.column_config.SelectboxColumn(
+                t("rf.stack.kind"), options=["conv", "pool"], required=True, default="conv"
+            ),
+            "kernel": number(t("param.kernel"), min_value=1, max_value=31, step=1, default=3),
+            "stride": number(t("param.stride"), min_value=1, max_value=16, step=1, default=1),
+            "padding": number(t("param.padding"), min_value=0, max_value=15, step=1, default=0),
+            "dilation": number(t("param.dilation"), min_value=1, max_value=8, step=1, default=1),
+            "channels": number(t("param.channels"), min_value=1, max_value=4096, step=1, default=64),
+        },
+    )
+    try:
+        stack = receptive_field(layers_from_rows(table), input_channels, input_size)
+    except LessonInputError as err:
+        show_error(err)
+    else:
+        if not stack:
+            st.info(t("rf.stack.empty"))
+        else:
+            st.table(
+                {
+                    t("rf.layer"): [r.name for r in stack],
+                    t("rf.output_size"): [f"{r.output_size}×{r.output_size}×{r.channels}" for r in stack],
+                    t("rf.field"): [f"{r.receptive_field}×{r.receptive_field}" for r in stack],
+                    t("rf.jump"): [r.jump for r in stack],
+                    t("rf.params"): [f"{r.parameters:,}" for r in stack],
+                }
+            )
+            st.metric(t("rf.total_params"), f"{sum(r.parameters for r in stack):,}")
 
     st.subheader(t("w17.title"))
     st.markdown(t("w17.intro"))

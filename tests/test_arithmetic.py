@@ -8,6 +8,8 @@ from cnnlab.arithmetic import (
     conv_output_size,
     dense_vs_conv_weights,
     explain_conv_output_size,
+    input_features,
+    layers_from_rows,
     pool_output_size,
     receptive_field,
     same_padding,
@@ -125,5 +127,40 @@ def test_w17_dense_vs_conv_weights(n):
     assert w.dense_weights == 10 * n
     assert w.conv_then_dense_weights == 5 * n + 4
     assert dense_vs_conv_weights(image=1, kernel=1, hidden=1, channels=3).image_pixels == 3
-    # An HD frame, as in the notes: 1280 * 720 * 3 input features.
-    assert 1280 * 720 * 3 == 2_764_800
+    assert input_features(1280, 720, 3) == 2_764_800  # an HD frame, as in the notes
+
+
+def torch_stack(layers, in_channels):
+    modules, channels = [], in_channels
+    for layer in layers:
+        if layer.out_channels is None:
+            modules.append(torch.nn.MaxPool2d(layer.kernel, layer.stride, layer.padding, layer.dilation))
+        else:
+            modules.append(
+                torch.nn.Conv2d(channels, layer.out_channels, layer.kernel, layer.stride, layer.padding, layer.dilation)
+            )
+            channels = layer.out_channels
+    return torch.nn.Sequential(*modules)
+
+
+def test_layer_stack_sizes_and_parameters_match_torch():
+    rows = [
+        {"kind": "conv", "kernel": 5, "stride": 2, "padding": 2, "dilation": 1, "channels": 16},
+        {"kind": "pool", "kernel": 3, "stride": 2, "padding": 1, "dilation": 1, "channels": None},
+        {"kind": "conv", "kernel": 3, "stride": 1, "padding": 2, "dilation": 2, "channels": 32},
+    ]
+    layers = layers_from_rows(rows)
+    assert [layer.name for layer in layers] == ["conv1 5×5", "pool1 3×3", "conv2 3×3"]
+    table = receptive_field(layers, in_channels=3, input_size=37)
+    net = torch_stack(layers, 3)
+    x = torch.zeros(1, 3, 37, 37)
+    for row, module in zip(table, net, strict=True):
+        x = module(x)
+        assert (row.output_size, row.channels) == (x.shape[-1], x.shape[1])
+        assert row.parameters == sum(p.numel() for p in module.parameters())
+    assert [r.receptive_field for r in table] == [5, 9, 25]
+
+
+def test_empty_cell_in_a_layer_table_is_named():
+    with pytest.raises(ValueError, match="Row 1: Stride S is empty"):
+        layers_from_rows([{"kind": "conv", "kernel": 3, "stride": None, "padding": 0, "dilation": 1, "channels": 8}])

@@ -133,8 +133,9 @@ def test_output_size_calculator_explains_inexact_division_and_checks_torch():
     at.number_input(key="conv.size.w").set_value(7).run()
     assert any("not a whole number (remainder 1)" in w.value for w in at.warning)
     assert any("3 × 4" in m.value and "torch.nn.Conv2d" in m.value for m in at.markdown)
-    at.radio(key="conv.size.mode").set_value("same").run()
-    assert any("6 × 7" not in m.value for m in at.markdown)
+    at.radio(key="conv.size.mode").set_value("same").run()  # P = 1 for K = 3: sizes become ceil(M / S)
+    assert any("P = ⌊K/2⌋ = 1" in i.value for i in at.info)
+    assert any("**Formula:** 3 × 4 · **torch.nn.Conv2d on a zero tensor:** 3 × 4" in m.value for m in at.markdown)
 
 
 def test_romanian_error_messages_are_translated():
@@ -160,3 +161,14 @@ def test_rgb_step_applies_bias_and_relu():
     assert out.shape == (3, 3) and (out >= 0).all()
     at.selectbox(key="conv.rgb.act").select("none").run()
     assert (drawn_matrices(at)["rgb-output"] < 0).any()
+
+
+def test_layer_stack_table_on_the_page():
+    at = open_page("lessons/convolution.py")
+    stack = next(tb for tb in at.table if "Jump" in str(tb.value.columns.tolist()))
+    df = stack.value
+    assert df.iloc[-1].tolist() == ["pool2 2×2", "8×8×128", "16×16", 4, "0"]
+    assert any(
+        m.value == f"{(3 * 9 * 64 + 64) + (64 * 9 * 64 + 64) + (64 * 9 * 128 + 128) + (128 * 9 * 128 + 128):,}"
+        for m in at.metric
+    )

@@ -15,6 +15,7 @@ from cnnlab.i18n import DEFAULT_LANGUAGE, translator
 from cnnlab.matrices import matrix_text, parse_matrix
 from ui.matrix_html import MatrixView, legend_html, row_html, style
 
+MAX_MATRIX_CHARS = 2000  # 12 × 12 numbers with room to spare; bounds what one edit can send
 SPEEDS = {"slow": 1.6, "normal": 0.9, "fast": 0.4}  # seconds per animation step
 
 
@@ -41,7 +42,14 @@ def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | No
     t = tr()
     if key not in st.session_state:
         st.session_state[key] = matrix_text(default)
-    text = st.text_area(label, key=key, height=150, help=help_text or t("matrix.help"), persist_state="session")
+    text = st.text_area(
+        label,
+        key=key,
+        height=150,
+        max_chars=MAX_MATRIX_CHARS,
+        help=help_text or t("matrix.help"),
+        persist_state="session",
+    )
     try:
         return parse_matrix(text)
     except LessonInputError as err:

@@ -239,3 +239,9 @@ def layers_from_rows(rows: list[dict]) -> list[Layer]:
             )
         )
     return layers
+
+
+def dense_head_weights(height: int, width: int, channels: int, outputs: int, bias: bool = True) -> int:
+    """Weights of a dense layer on a flattened (channels, height, width) map; global average
+    pooling in its place has none (W16: 7·7·1024 -> 1024 is 51,380,224, the notes' "51.3M")."""
+    return height * width * channels * outputs + (outputs if bias else 0)

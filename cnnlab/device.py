@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import torch
 
 
@@ -23,3 +24,22 @@ def device_label(device: torch.device | None = None) -> str:
     if device.type == "cuda":
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     return device.type.upper()
+
+
+def run_on_best_device(fn, *arrays) -> tuple[np.ndarray, str]:
+    """fn(*tensors) on the best device, as float32; on CUDA out-of-memory, again on the CPU.
+
+    arrays: NumPy arrays; returns (the result as a NumPy array, the device that ran it).
+    """
+    device = best_device()
+    try:
+        return _run(fn, arrays, device), device.type
+    except torch.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return _run(fn, arrays, torch.device("cpu")), "cpu (CUDA out of memory)"
+
+
+def _run(fn, arrays, device: torch.device) -> np.ndarray:
+    with torch.inference_mode():
+        tensors = [torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device) for a in arrays]
+        return fn(*tensors).float().cpu().numpy()

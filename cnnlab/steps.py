@@ -7,20 +7,14 @@ All arrays are 2-D (H, W) unless a docstring says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.arithmetic import conv_output_size, transposed_conv_output_size
+from cnnlab.activations import FUNCTIONS as ACTIVATIONS
+from cnnlab.activations import activate_scalar
+from cnnlab.arithmetic import conv_output_size, pool_output_size, transposed_conv_output_size
 from cnnlab.errors import LessonInputError
-
-ACTIVATIONS: dict[str, Callable[[float], float]] = {
-    "none": lambda v: v,
-    "relu": lambda v: max(v, 0.0),
-    "sigmoid": lambda v: float(1.0 / (1.0 + np.exp(-v))),
-    "tanh": lambda v: float(np.tanh(v)),
-}
 
 
 def _as_matrix(a, name: str) -> np.ndarray:
@@ -133,14 +127,13 @@ def multichannel_conv2d_steps(
     if activation not in ACTIVATIONS:
         raise LessonInputError("error.activation", name=activation, known=", ".join(ACTIVATIONS))
     per_channel = [conv2d_steps(xc, wc, stride=stride, padding=padding) for xc, wc in zip(x, w, strict=True)]
-    act = ACTIVATIONS[activation]
     first = per_channel[0]
     output, filled = np.zeros(first[-1].output.shape), np.zeros(first[-1].output.shape, dtype=bool)
     steps = []
     for k, step in enumerate(first):
         sums = tuple(channel[k].value for channel in per_channel)
         pre = sum(sums) + bias
-        value = act(pre)
+        value = activate_scalar(activation, pre)
         output[step.out_row, step.out_col], filled[step.out_row, step.out_col] = value, True
         steps.append(
             ChannelConvStep(
@@ -250,3 +243,85 @@ def transposed_conv_as_conv(x, w, *, stride: int = 1, padding: int = 0, output_p
     flipped = w[::-1, ::-1].copy()
     output = conv2d_steps(padded, flipped)[-1].output
     return TransposedAsConv(dilated, padded, in_dilated & ~input_mask, ~in_dilated, flipped, conv_padding, output)
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    """One output cell of a pooling layer.
+
+    cells: (row, col) of the window on the padded input; value: the max or the mean.
+    source: for max pooling, the padded-input cell the max came from (first one on ties,
+    as torch does), else None. output: (H_out, W_out) so far; filled marks computed cells.
+    """
+
+    index: int
+    out_row: int
+    out_col: int
+    cells: tuple[tuple[int, int], ...]
+    value: float
+    source: tuple[int, int] | None
+    output: np.ndarray
+    filled: np.ndarray
+
+
+def _pool_steps(x, kernel_size: int, stride: int | None, padding: int, mode: str) -> list[PoolStep]:
+    x = _as_matrix(x, "input_matrix")
+    stride = kernel_size if stride is None else stride
+    out_h = pool_output_size(x.shape[0], kernel_size, stride, padding)
+    out_w = pool_output_size(x.shape[1], kernel_size, stride, padding)
+    # torch pads max pooling with -inf (padding never wins) and average pooling with zeros.
+    xp = np.pad(x, padding, constant_values=-np.inf if mode == "max" else 0.0)
+    output, filled = np.zeros((out_h, out_w)), np.zeros((out_h, out_w), dtype=bool)
+    steps = []
+    for i in range(out_h):
+        for j in range(out_w):
+            cells = tuple((i * stride + m, j * stride + n) for m in range(kernel_size) for n in range(kernel_size))
+            values = [xp[r, c] for r, c in cells]
+            if mode == "max":
+                best = max(range(len(values)), key=lambda k: (values[k], -k))  # first maximum on ties
+                value, source = float(values[best]), cells[best]
+            else:
+                value, source = float(sum(values) / len(values)), None
+            output[i, j], filled[i, j] = value, True
+            steps.append(PoolStep(len(steps), i, j, cells, value, source, output.copy(), filled.copy()))
+    return steps
+
+
+def max_pool2d_steps(x, kernel_size: int, *, stride: int | None = None, padding: int = 0) -> list[PoolStep]:
+    """Frames of torch.nn.functional.max_pool2d on an (H, W) input; each records where its max came from."""
+    return _pool_steps(x, kernel_size, stride, padding, "max")
+
+
+def avg_pool2d_steps(x, kernel_size: int, *, stride: int | None = None, padding: int = 0) -> list[PoolStep]:
+    """Frames of torch.nn.functional.avg_pool2d (zero padding counted, torch's default) on an (H, W) input."""
+    return _pool_steps(x, kernel_size, stride, padding, "avg")
+
+
+def max_pool_indices(steps: list[PoolStep], width: int, padding: int = 0) -> np.ndarray:
+    """torch's return_indices: for each output cell, the flat index r·W + c of its max in the unpadded input."""
+    indices = np.zeros(steps[-1].output.shape, dtype=np.int64)
+    for step in steps:
+        r, c = step.source
+        indices[step.out_row, step.out_col] = (r - padding) * width + (c - padding)
+    return indices
+
+
+def max_unpool2d(
+    values, indices, kernel_size: int, *, stride: int | None = None, output_size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """torch.nn.functional.max_unpool2d: each value goes back to the flat index its max came from.
+
+    values, indices: (H, W); output: (H_out, W_out), default ((H-1)·S + K, (W-1)·S + K), zeros elsewhere.
+    """
+    values = _as_matrix(values, "input_matrix")
+    indices = np.asarray(indices, dtype=np.int64)
+    if indices.shape != values.shape:
+        raise LessonInputError("error.unpool_shape", values=str(values.shape), indices=str(indices.shape))
+    stride = kernel_size if stride is None else stride
+    if output_size is None:
+        output_size = tuple((n - 1) * stride + kernel_size for n in values.shape)
+    out = np.zeros(output_size)
+    if indices.size and (indices.min() < 0 or indices.max() >= out.size):
+        raise LessonInputError("error.unpool_index", size=out.size)
+    out.flat[indices.ravel()] = values.ravel()
+    return out

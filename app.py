@@ -18,6 +18,9 @@ with st.sidebar:
 pages = [
     st.Page("lessons/home.py", title=t("nav.home"), icon=":material/home:", default=True),
     st.Page("lessons/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"),
+    st.Page("lessons/edges.py", title=t("nav.edges"), icon=":material/filter_b_and_w:", url_path="edges"),
+    st.Page("lessons/activations.py", title=t("nav.activations"), icon=":material/show_chart:", url_path="activations"),
+    st.Page("lessons/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
     st.Page(
         "lessons/transposed_convolution.py",
         title=t("nav.transposed"),

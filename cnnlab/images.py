@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -130,3 +131,11 @@ def to_gray(image: Image.Image) -> np.ndarray:
     """RGB image -> (H, W) float luminance in [0, 1] (ITU-R 601, as Pillow's 'L')."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
     return rgb @ np.array([0.299, 0.587, 0.114])
+
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+
+
+def sample_images() -> dict[str, Path]:
+    """name -> file of the bundled sample images (licences in assets/samples/LICENSES.md)."""
+    return {p.stem: p for p in sorted(SAMPLES_DIR.iterdir()) if p.suffix in (".jpg", ".png")}

@@ -81,3 +81,26 @@ def rgb_example() -> tuple[np.ndarray, np.ndarray]:
     x = rng.integers(0, 10, size=(3, 5, 5)).astype(np.float64)
     w = rng.integers(-1, 2, size=(3, 3, 3)).astype(np.float64)
     return x, w
+
+
+@dataclass(frozen=True)
+class PoolPreset:
+    id: str
+    input: np.ndarray
+    kernel_size: int
+    stride: int
+    expected: np.ndarray
+
+
+def pooling_presets() -> dict[str, PoolPreset]:
+    """W5 (3×3 windows, stride 3, no overlap) and W7's first half (2×2, stride 2)."""
+    ex = worked_examples()
+    w5, w7 = ex["W5"], ex["W7"]
+    return {
+        "W5": PoolPreset(
+            "W5", np.array(w5["input"], float), w5["kernel_size"], w5["stride"], np.array(w5["expected"], float)
+        ),
+        "W7": PoolPreset(
+            "W7", np.array(w7["input"], float), w7["kernel_size"], w7["stride"], np.array(w7["expected_pool"], float)
+        ),
+    }

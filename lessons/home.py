@@ -10,6 +10,9 @@ st.markdown(t("home.intro"))
 st.subheader(t("home.lessons"))
 for path, key in [
     ("lessons/convolution.py", "convolution"),
+    ("lessons/edges.py", "edges"),
+    ("lessons/activations.py", "activations"),
+    ("lessons/pooling.py", "pooling"),
     ("lessons/transposed_convolution.py", "transposed"),
 ]:
     st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")

@@ -1,6 +1,7 @@
 """AppTest: every page renders, every preset reproduces the notes, bad input gets a message."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,14 @@ from cnnlab.presets import conv_presets, transposed_presets
 from cnnlab.steps import transposed_conv2d_steps
 from tests.pagehelpers import drawn_matrices, open_page
 
-PAGES = ["lessons/home.py", "lessons/convolution.py", "lessons/transposed_convolution.py"]
+PAGES = {  # page -> catalog key of its title
+    "lessons/home.py": "home.title",
+    "lessons/convolution.py": "conv.title",
+    "lessons/edges.py": "edges.title",
+    "lessons/activations.py": "act.title",
+    "lessons/pooling.py": "pool.title",
+    "lessons/transposed_convolution.py": "tconv.title",
+}
 
 
 @pytest.mark.parametrize("lang", ["en", "ro"])
@@ -19,16 +27,13 @@ def test_page_renders_without_exception(page, lang):
     at = open_page(page, lang)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert (
-        at.title[0].value
-        == catalog(lang)[
-            {
-                "lessons/home.py": "home.title",
-                "lessons/convolution.py": "conv.title",
-                "lessons/transposed_convolution.py": "tconv.title",
-            }[page]
-        ]
-    )
+    assert at.title[0].value == catalog(lang)[PAGES[page]]
+
+
+def test_navigation_lists_every_lesson():
+    source = (Path(__file__).resolve().parent.parent / "app.py").read_text()
+    for page in PAGES:
+        assert f'"{page}"' in source
 
 
 def test_every_language_catalog_is_complete():

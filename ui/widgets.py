@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnnlab.errors import LessonInputError
 from cnnlab.i18n import DEFAULT_LANGUAGE, translator
+from cnnlab.images import FORMATS, ImageInputError, LoadedImage, load_image, sample_images
 from cnnlab.matrices import matrix_text, parse_matrix
 from ui.matrix_html import MatrixView, legend_html, row_html, style
 
@@ -156,3 +157,60 @@ def int_input(label: str, key: str, default: int, min_value: int, max_value: int
             label, min_value=min_value, max_value=max_value, step=1, key=key, help=help_text, persist_state="session"
         )
     )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _decode(data: bytes) -> LoadedImage:
+    return load_image(data)
+
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+def image_picker(key: str) -> LoadedImage | None:
+    """Sample, upload or camera snapshot -> a safely decoded RGB image, or None after saying why.
+
+    The file name and EXIF text are never shown: only what was done to the picture.
+    """
+    t = tr()
+    sources = ["sample", "upload", "camera"]
+    source = st.segmented_control(
+        t("picker.source"),
+        sources,
+        key=f"{key}.source",
+        default="sample",
+        format_func=lambda s: t(f"picker.{s}"),
+        persist_state="session",
+    )
+    if source == "upload":
+        upload = st.file_uploader(
+            t("picker.upload_label"),
+            type=UPLOAD_TYPES,
+            key=f"{key}.upload",
+            help=t("picker.upload_help", formats=", ".join(FORMATS)),
+        )
+        data = upload.getvalue() if upload is not None else None
+    elif source == "camera":
+        shot = st.camera_input(t("picker.camera_label"), key=f"{key}.camera")
+        data = shot.getvalue() if shot is not None else None
+    else:
+        samples = sample_images()
+        name = st.selectbox(
+            t("picker.sample_label"),
+            list(samples),
+            key=f"{key}.sample",
+            format_func=lambda n: t(f"sample.{n}"),
+            persist_state="session",
+        )
+        data = samples[name].read_bytes()
+    if data is None:
+        st.info(t("picker.waiting"))
+        return None
+    try:
+        loaded = _decode(data)
+    except ImageInputError as err:
+        st.error(err.message(t), icon=":material/broken_image:")
+        return None
+    for note_key, values in loaded.notes:
+        st.caption(t(note_key, **values))
+    return loaded

@@ -1,0 +1,97 @@
+"""Lesson: activation functions, their derivatives, and what they do to a feature map."""
+
+import numpy as np
+import streamlit as st
+
+from cnnlab.activations import FUNCTIONS, RANGES, activate, curve
+from cnnlab.filters import KERNELS, filter_image
+from cnnlab.images import to_gray
+from ui.plots import curves_figure, histogram_figure, map_figure
+from ui.widgets import image_picker, tr
+
+NAMES = [n for n in FUNCTIONS if n != "none"]
+
+t = tr()
+st.title(t("act.title"))
+st.markdown(t("act.intro"))
+tab_curves, tab_map, tab_notes = st.tabs([t("act.tab.curves"), t("act.tab.map"), t("act.tab.notes")])
+
+
+def range_text(name: str) -> str:
+    r = RANGES[name]
+    low = "−∞" if np.isinf(r.low) else f"{r.low:g}".replace("-", "−")
+    high = "∞" if np.isinf(r.high) else f"{r.high:g}"
+    return f"{'[' if r.low_closed else '('}{low}, {high}{']' if r.high_closed else ')'}"
+
+
+with tab_curves:
+    chosen = st.multiselect(
+        t("act.functions"),
+        NAMES,
+        default=["relu", "sigmoid", "tanh"],
+        key="act.chosen",
+        format_func=lambda n: t(f"activation.{n}"),
+        persist_state="session",
+    )
+    x = np.linspace(-5, 5, 401)
+    values = {t(f"activation.{n}"): curve(n, x) for n in chosen}
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(curves_figure(x, {k: v[0] for k, v in values.items()}, t("act.values")), key="act.fig.values")
+    c2.plotly_chart(
+        curves_figure(x, {k: v[1] for k, v in values.items()}, t("act.derivatives")), key="act.fig.derivatives"
+    )
+    st.table(
+        {
+            t("act.function"): [t(f"activation.{n}") for n in NAMES],
+            t("act.range"): [range_text(n) for n in NAMES],
+            t("act.formula"): [t(f"act.formula.{n}") for n in NAMES],
+        }
+    )
+
+with tab_map:
+    st.markdown(t("act.map.intro"))
+    loaded = image_picker("act.image")
+    if loaded is not None:
+        c1, c2 = st.columns(2)
+        kernel_name = c1.selectbox(
+            t("edges.filter"),
+            list(KERNELS),
+            key="act.kernel",
+            persist_state="session",
+            format_func=lambda k: t(f"filter.{k}"),
+        )
+        name = c2.selectbox(
+            t("rgb.activation"),
+            NAMES,
+            key="act.function",
+            persist_state="session",
+            format_func=lambda n: t(f"activation.{n}"),
+        )
+        feature, device = filter_image(to_gray(loaded.image), KERNELS[kernel_name])
+        after = activate(name, feature)
+        c1.plotly_chart(map_figure(feature, t("act.before"), signed=True), key="act.fig.before")
+        c2.plotly_chart(
+            map_figure(after, t("act.after", name=t(f"activation.{name}")), signed=bool((after < 0).any())),
+            key="act.fig.after",
+        )
+        st.plotly_chart(
+            histogram_figure(
+                {t("act.before"): feature, t("act.after", name=t(f"activation.{name}")): after}, t("act.histogram")
+            ),
+            key="act.fig.hist",
+        )
+        zeros = float(np.mean(after == 0))
+        st.markdown(t("act.zeros", share=f"{zeros:.0%}", name=t(f"activation.{name}")))
+        st.caption(t("edges.device", device=device, h=feature.shape[0], w=feature.shape[1]))
+
+with tab_notes:
+    st.markdown(t("act.notes.intro"))
+    st.success(t("act.notes.relu"))
+    st.success(
+        t(
+            "act.notes.sigmoid",
+            low=f"{activate('sigmoid', [-30.0])[0]:.1e}",
+            high=f"{activate('sigmoid', [30.0])[0]:.6f}",
+        )
+    )
+    st.warning(t("act.notes.tanh", low=f"{activate('tanh', [-5.0])[0]:.4f}", high=f"{activate('tanh', [5.0])[0]:.4f}"))

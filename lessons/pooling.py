@@ -1,0 +1,201 @@
+"""Lesson: pooling, unpooling and the ways back up."""
+
+import numpy as np
+import streamlit as st
+
+from cnnlab.arithmetic import dense_head_weights
+from cnnlab.errors import LessonInputError
+from cnnlab.filters import pool_image
+from cnnlab.images import to_gray
+from cnnlab.matrices import matrix_text
+from cnnlab.presets import pooling_presets, worked_examples
+from cnnlab.steps import (
+    avg_pool2d_steps,
+    max_pool2d_steps,
+    max_pool_indices,
+    max_unpool2d,
+    pad2d,
+    transposed_conv2d_steps,
+)
+from cnnlab.upsampling import upsample_bilinear, upsample_nearest
+from ui.matrix_html import MatrixView, mask
+from ui.plots import map_figure
+from ui.widgets import image_picker, int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+
+t = tr()
+st.title(t("pool.title"))
+st.markdown(t("pool.intro"))
+presets = pooling_presets()
+tab_steps, tab_unpool, tab_up, tab_gap, tab_photo = st.tabs(
+    [t("pool.tab.steps"), t("pool.tab.unpool"), t("pool.tab.up"), t("pool.tab.gap"), t("pool.tab.photo")]
+)
+
+with tab_steps:
+
+    def load_preset() -> None:
+        chosen = st.session_state["pool.preset"]
+        if chosen in presets:
+            p = presets[chosen]
+            st.session_state["pool.x"] = matrix_text(p.input)
+            st.session_state["pool.k"], st.session_state["pool.s"] = p.kernel_size, p.stride
+            st.session_state["pool.p"] = 0
+            st.session_state["pool.steps.step"] = 1
+
+    st.selectbox(
+        t("preset.label"),
+        [*presets, "custom"],
+        key="pool.preset",
+        on_change=load_preset,
+        persist_state="session",
+        format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
+    )
+    if "pool.x" not in st.session_state:
+        load_preset()
+    preset = presets.get(st.session_state["pool.preset"])
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        x = matrix_editor(t("conv.input"), "pool.x", presets["W5"].input)
+    with c2:
+        mode = st.radio(
+            t("pool.mode"),
+            ["max", "avg"],
+            key="pool.mode",
+            horizontal=True,
+            persist_state="session",
+            format_func=lambda m: t(f"pool.mode.{m}"),
+        )
+        kernel = int_input(t("param.kernel"), "pool.k", 3, 1, 8)
+        stride = int_input(t("param.stride"), "pool.s", 3, 0, 8)
+        padding = int_input(t("param.padding"), "pool.p", 0, 0, 4)
+    if x is None:
+        st.stop()
+    trace = max_pool2d_steps if mode == "max" else avg_pool2d_steps
+    try:
+        steps = trace(x, kernel, stride=stride, padding=padding)
+    except LessonInputError as err:
+        show_error(err)
+        st.stop()
+    xp = pad2d(x, padding)
+    roles = np.full(xp.shape, "padding", dtype=object)
+    roles[padding : padding + x.shape[0], padding : padding + x.shape[1]] = "input"
+    legend("input", "padding", "output")
+
+    def render(i: int) -> None:
+        step = steps[i]
+        window = mask(xp.shape, step.cells)
+        show_matrices(
+            MatrixView(xp, t("conv.input"), roles, highlight=window, dim=~window, name="input"),
+            "→",
+            MatrixView(
+                step.output,
+                t("conv.output"),
+                "output",
+                pending=~step.filled,
+                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
+                name="output",
+            ),
+        )
+        values = [xp[r, c] for r, c in step.cells]
+        shown = ", ".join(f"{v:g}" for v in values)
+        if mode == "max":
+            st.code(f"max({shown}) = {step.value:g}", language=None, wrap_lines=True)
+        else:
+            st.code(
+                f"({' + '.join(f'{v:g}' for v in values)}) / {len(values)} = {step.value:.4g}",
+                language=None,
+                wrap_lines=True,
+            )
+        if i == len(steps) - 1 and preset is not None and mode == "max":
+            if np.array_equal(step.output, preset.expected):
+                st.success(t("preset.matches", id=preset.id))
+            else:
+                st.info(t("preset.edited", id=preset.id))
+
+    step_controls("pool.steps", len(steps), render)
+    if preset is not None:
+        st.caption(t(f"preset.{preset.id}.note"))
+
+with tab_unpool:
+    w7 = worked_examples()["W7"]
+    st.markdown(t("unpool.intro"))
+    x7 = np.array(w7["input"], dtype=float)
+    pooled_steps = max_pool2d_steps(x7, 2, stride=2)
+    indices = max_pool_indices(pooled_steps, width=4)
+    sources = mask(x7.shape, [s.source for s in pooled_steps])
+    show_matrices(
+        MatrixView(x7, t("conv.input"), "input", highlight=sources, name="w7-input"),
+        "→",
+        MatrixView(pooled_steps[-1].output, t("unpool.pooled"), "output", name="w7-pooled"),
+    )
+    st.markdown(t("unpool.switches", indices=", ".join(str(i) for i in indices.ravel())))
+    values = matrix_editor(t("unpool.values"), "unpool.values", np.array(w7["unpool_input"], dtype=float))
+    if values is not None:
+        try:
+            unpooled = max_unpool2d(values, indices, 2)
+        except LessonInputError as err:
+            show_error(err)
+        else:
+            show_matrices(
+                MatrixView(values, t("unpool.values"), "input", name="unpool-values"),
+                "→",
+                MatrixView(unpooled, t("unpool.result"), "output", highlight=sources, name="unpooled"),
+            )
+            if np.array_equal(unpooled, w7["expected_unpool"]):
+                st.success(t("preset.matches", id="W7"))
+
+with tab_up:
+    st.markdown(t("up.intro"))
+    w8 = worked_examples()["W8"]
+    small = matrix_editor(t("conv.input"), "up.x", np.array(w8["input"], dtype=float))
+    align = st.toggle(t("up.align_corners"), key="up.align", help=t("up.align_help"), persist_state="session")
+    if small is not None and small.shape == (2, 2):
+        w7 = worked_examples()["W7"]
+        w7_indices = max_pool_indices(max_pool2d_steps(w7["input"], 2, stride=2), width=4)
+        ones = np.ones((2, 2))
+        ways = [
+            (upsample_nearest(small, (4, 4)), t("up.nearest"), "up-nearest"),
+            (upsample_bilinear(small, (4, 4), align), t("up.bilinear"), "up-bilinear"),
+            (max_unpool2d(small, w7_indices, 2), t("up.unpool"), "up-unpool"),
+            (transposed_conv2d_steps(small, ones, stride=2)[-1].output, t("up.transposed"), "up-transposed"),
+        ]
+        show_matrices(*[MatrixView(v, caption, "output", name=name) for v, caption, name in ways])
+        if np.array_equal(small, w8["input"]):
+            st.success(t("preset.matches", id="W8"))
+        st.caption(t("up.compare"))
+    elif small is not None:
+        st.warning(t("up.needs_2x2"))
+
+with tab_gap:
+    st.markdown(t("gap.intro"))
+    fc = dense_head_weights(7, 7, 1024, 1024, bias=False)
+    c1, c2 = st.columns(2)
+    c1.metric(t("gap.fc"), f"{fc:,}")
+    c2.metric(t("gap.gap"), "0")
+    st.markdown(t("gap.explain", fc=f"{fc:,}", millions=f"{fc / 1e6:.2f}"))
+
+with tab_photo:
+    st.markdown(t("pool.photo.intro"))
+    loaded = image_picker("pool.image")
+    if loaded is not None:
+        c1, c2 = st.columns(2)
+        k = c1.select_slider(t("param.kernel"), [2, 4, 8, 16], key="pool.photo.k", value=4)
+        photo_mode = c2.radio(
+            t("pool.mode"),
+            ["max", "avg"],
+            key="pool.photo.mode",
+            horizontal=True,
+            format_func=lambda m: t(f"pool.mode.{m}"),
+        )
+        gray = to_gray(loaded.image)
+        try:
+            pooled, device = pool_image(gray, k, photo_mode)
+        except LessonInputError as err:
+            show_error(err)
+        else:
+            h, w = gray.shape
+            c1.plotly_chart(map_figure(gray, t("pool.photo.before", h=h, w=w), signed=False), key="pool.fig.before")
+            c2.plotly_chart(
+                map_figure(pooled, t("pool.photo.after", h=pooled.shape[0], w=pooled.shape[1]), signed=False),
+                key="pool.fig.after",
+            )
+            st.caption(t("pool.photo.device", device=device))

@@ -1,6 +1,5 @@
 """Lesson: convolution arithmetic, step by step."""
 
-import numpy as np
 import streamlit as st
 
 from cnnlab.arithmetic import (
@@ -18,8 +17,18 @@ from cnnlab.errors import LessonInputError
 from cnnlab.matrices import matrix_text
 from cnnlab.presets import conv_presets, rgb_example
 from cnnlab.steps import conv2d_steps, fmt, multichannel_conv2d_steps, pad2d
-from ui.matrix_html import MatrixView, mask
-from ui.widgets import int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+from ui.matrix_html import MatrixView, mask, padded_roles, progress_view
+from ui.widgets import (
+    int_input,
+    legend,
+    matrix_editor,
+    preset_select,
+    preset_verdict,
+    show_error,
+    show_matrices,
+    step_controls,
+    tr,
+)
 
 DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2 pooling, twice
     {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 64},
@@ -107,28 +116,12 @@ with tab_steps:
     presets = conv_presets()
     st.markdown(t("conv.steps.intro"))
 
-    def load_preset() -> None:
-        chosen = st.session_state["conv.preset"]
-        if chosen in presets:
-            p = presets[chosen]
-            st.session_state["conv.x"] = matrix_text(p.input)
-            st.session_state["conv.w"] = matrix_text(p.kernel)
-            st.session_state["conv.stride"], st.session_state["conv.padding"] = p.stride, p.padding
-            st.session_state["conv.dilation"] = 1
-            st.session_state["conv.steps.step"] = 1
+    def apply_preset(p) -> None:
+        st.session_state["conv.x"], st.session_state["conv.w"] = matrix_text(p.input), matrix_text(p.kernel)
+        st.session_state["conv.stride"], st.session_state["conv.padding"] = p.stride, p.padding
+        st.session_state["conv.dilation"], st.session_state["conv.steps.step"] = 1, 1
 
-    options = [*presets, "custom"]
-    st.selectbox(
-        t("preset.label"),
-        options,
-        key="conv.preset",
-        persist_state="session",
-        on_change=load_preset,
-        format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
-    )
-    if "conv.x" not in st.session_state:
-        load_preset()
-    preset = presets.get(st.session_state["conv.preset"])
+    preset = preset_select("conv.preset", presets, apply_preset, first_visit_key="conv.x")
     c1, c2, c3 = st.columns([3, 2, 2])
     with c1:
         x = matrix_editor(t("conv.input"), "conv.x", presets["W1"].input)
@@ -146,8 +139,7 @@ with tab_steps:
         show_error(err)
         st.stop()
     xp = pad2d(x, padding)
-    roles = np.full(xp.shape, "padding", dtype=object)
-    roles[padding : padding + x.shape[0], padding : padding + x.shape[1]] = "input"
+    roles = padded_roles(xp.shape, padding)
     legend("input", "padding", "kernel", "output")
 
     def render(i: int) -> None:
@@ -163,22 +155,12 @@ with tab_steps:
             "∗",
             MatrixView(w, t("conv.kernel"), "kernel", name="kernel"),
             "=",
-            MatrixView(
-                step.output,
-                t("conv.output"),
-                "output",
-                pending=~step.filled,
-                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-                name="output",
-            ),
+            progress_view(step, t("conv.output")),
         )
         st.markdown(t("conv.step.cell", row=step.out_row + 1, col=step.out_col + 1))
         st.code(step.expression(), language=None, wrap_lines=True)
-        if i == len(steps) - 1 and preset is not None and st.session_state["conv.preset"] == preset.id:
-            if np.array_equal(step.output, preset.expected):
-                st.success(t("preset.matches", id=preset.id))
-            else:
-                st.info(t("preset.edited", id=preset.id))
+        if i == len(steps) - 1 and preset is not None:
+            preset_verdict(preset.id, step.output, preset.expected)
 
     step_controls("conv.steps", len(steps), render)
     if preset is not None and preset.note:
@@ -218,16 +200,7 @@ with tab_rgb:
             f"{t(f'activation.{activation}')}({fmt(step.pre_activation)}) = {fmt(step.value)}",
             language=None,
         )
-        show_matrices(
-            MatrixView(
-                step.output,
-                t("rgb.feature_map"),
-                "output",
-                pending=~step.filled,
-                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-                name="rgb-output",
-            )
-        )
+        show_matrices(progress_view(step, t("rgb.feature_map"), name="rgb-output"))
 
     step_controls("conv.rgb", len(rgb_steps), render_rgb)
 

@@ -8,9 +8,9 @@ from cnnlab.filters import KERNELS, SIGNED, filter_image, sobel
 from cnnlab.images import to_gray
 from cnnlab.presets import worked_examples
 from cnnlab.steps import conv2d_steps
-from ui.matrix_html import MatrixView, mask
+from ui.matrix_html import MatrixView, mask, progress_view
 from ui.plots import image_figure, map_figure
-from ui.widgets import image_picker, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+from ui.widgets import image_picker, legend, matrix_editor, preset_verdict, show_error, show_matrices, step_controls, tr
 
 t = tr()
 st.title(t("edges.title"))
@@ -43,18 +43,11 @@ with tab_small:
             "∗",
             MatrixView(kernel, t("conv.kernel"), "kernel", name="edge-kernel"),
             "=",
-            MatrixView(
-                step.output,
-                t("conv.output"),
-                "output",
-                pending=~step.filled,
-                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-                name="edge-output",
-            ),
+            progress_view(step, t("conv.output"), name="edge-output"),
         )
         st.code(step.expression(), language=None, wrap_lines=True)
-        if i == len(steps) - 1 and case == "W4" and np.array_equal(step.output, w4["expected"]):
-            st.success(t("preset.matches", id="W4"))
+        if i == len(steps) - 1 and case == "W4":
+            preset_verdict("W4", step.output, w4["expected"])
 
     step_controls(f"edges.{case}", len(steps), render)
     st.markdown(t(f"edges.preset.{case}.explain"))

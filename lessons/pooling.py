@@ -18,9 +18,20 @@ from cnnlab.steps import (
     transposed_conv2d_steps,
 )
 from cnnlab.upsampling import upsample_bilinear, upsample_nearest
-from ui.matrix_html import MatrixView, mask
+from ui.matrix_html import MatrixView, mask, padded_roles, progress_view
 from ui.plots import map_figure
-from ui.widgets import image_picker, int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+from ui.widgets import (
+    image_picker,
+    int_input,
+    legend,
+    matrix_editor,
+    preset_select,
+    preset_verdict,
+    show_error,
+    show_matrices,
+    step_controls,
+    tr,
+)
 
 t = tr()
 st.title(t("pool.title"))
@@ -32,26 +43,12 @@ tab_steps, tab_unpool, tab_up, tab_gap, tab_photo = st.tabs(
 
 with tab_steps:
 
-    def load_preset() -> None:
-        chosen = st.session_state["pool.preset"]
-        if chosen in presets:
-            p = presets[chosen]
-            st.session_state["pool.x"] = matrix_text(p.input)
-            st.session_state["pool.k"], st.session_state["pool.s"] = p.kernel_size, p.stride
-            st.session_state["pool.p"] = 0
-            st.session_state["pool.steps.step"] = 1
+    def apply_preset(p) -> None:
+        st.session_state["pool.x"] = matrix_text(p.input)
+        st.session_state["pool.k"], st.session_state["pool.s"] = p.kernel_size, p.stride
+        st.session_state["pool.p"], st.session_state["pool.steps.step"] = 0, 1
 
-    st.selectbox(
-        t("preset.label"),
-        [*presets, "custom"],
-        key="pool.preset",
-        on_change=load_preset,
-        persist_state="session",
-        format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
-    )
-    if "pool.x" not in st.session_state:
-        load_preset()
-    preset = presets.get(st.session_state["pool.preset"])
+    preset = preset_select("pool.preset", presets, apply_preset, first_visit_key="pool.x")
     c1, c2 = st.columns([3, 2])
     with c1:
         x = matrix_editor(t("conv.input"), "pool.x", presets["W5"].input)
@@ -76,8 +73,7 @@ with tab_steps:
         show_error(err)
         st.stop()
     xp = pad2d(x, padding)
-    roles = np.full(xp.shape, "padding", dtype=object)
-    roles[padding : padding + x.shape[0], padding : padding + x.shape[1]] = "input"
+    roles = padded_roles(xp.shape, padding)
     legend("input", "padding", "output")
 
     def render(i: int) -> None:
@@ -86,14 +82,7 @@ with tab_steps:
         show_matrices(
             MatrixView(xp, t("conv.input"), roles, highlight=window, dim=~window, name="input"),
             "→",
-            MatrixView(
-                step.output,
-                t("conv.output"),
-                "output",
-                pending=~step.filled,
-                highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-                name="output",
-            ),
+            progress_view(step, t("conv.output")),
         )
         values = [xp[r, c] for r, c in step.cells]
         shown = ", ".join(f"{v:g}" for v in values)
@@ -106,10 +95,7 @@ with tab_steps:
                 wrap_lines=True,
             )
         if i == len(steps) - 1 and preset is not None and mode == "max":
-            if np.array_equal(step.output, preset.expected):
-                st.success(t("preset.matches", id=preset.id))
-            else:
-                st.info(t("preset.edited", id=preset.id))
+            preset_verdict(preset.id, step.output, preset.expected)
 
     step_controls("pool.steps", len(steps), render)
     if preset is not None:
@@ -140,8 +126,7 @@ with tab_unpool:
                 "→",
                 MatrixView(unpooled, t("unpool.result"), "output", highlight=sources, name="unpooled"),
             )
-            if np.array_equal(unpooled, w7["expected_unpool"]):
-                st.success(t("preset.matches", id="W7"))
+            preset_verdict("W7", unpooled, np.array(w7["expected_unpool"]))
 
 with tab_up:
     st.markdown(t("up.intro"))
@@ -159,8 +144,7 @@ with tab_up:
             (transposed_conv2d_steps(small, ones, stride=2)[-1].output, t("up.transposed"), "up-transposed"),
         ]
         show_matrices(*[MatrixView(v, caption, "output", name=name) for v, caption, name in ways])
-        if np.array_equal(small, w8["input"]):
-            st.success(t("preset.matches", id="W8"))
+        preset_verdict("W8", ways[0][0], np.array(w8["expected"]))
         st.caption(t("up.compare"))
     elif small is not None:
         st.warning(t("up.needs_2x2"))

@@ -8,8 +8,18 @@ from cnnlab.errors import LessonInputError
 from cnnlab.matrices import matrix_text
 from cnnlab.presets import transposed_presets
 from cnnlab.steps import conv2d_steps, transposed_conv2d_steps, transposed_conv_as_conv
-from ui.matrix_html import MatrixView, mask
-from ui.widgets import int_input, legend, matrix_editor, show_error, show_matrices, step_controls, tr
+from ui.matrix_html import MatrixView, mask, progress_view
+from ui.widgets import (
+    int_input,
+    legend,
+    matrix_editor,
+    preset_select,
+    preset_verdict,
+    show_error,
+    show_matrices,
+    step_controls,
+    tr,
+)
 
 t = tr()
 st.title(t("tconv.title"))
@@ -18,29 +28,14 @@ st.markdown(t("tconv.intro"))
 presets = transposed_presets()
 
 
-def load_preset() -> None:
-    chosen = st.session_state["tconv.preset"]
-    if chosen in presets:
-        p = presets[chosen]
-        st.session_state["tconv.x"] = matrix_text(p.input)
-        st.session_state["tconv.w"] = matrix_text(p.kernel)
-        st.session_state["tconv.stride"], st.session_state["tconv.padding"] = p.stride, p.padding
-        st.session_state["tconv.output_padding"] = 0
-        st.session_state["tconv.scatter.step"] = 1
-        st.session_state["tconv.direct.step"] = 1
+def apply_preset(p) -> None:
+    st.session_state["tconv.x"], st.session_state["tconv.w"] = matrix_text(p.input), matrix_text(p.kernel)
+    st.session_state["tconv.stride"], st.session_state["tconv.padding"] = p.stride, p.padding
+    st.session_state["tconv.output_padding"] = 0
+    st.session_state["tconv.scatter.step"] = st.session_state["tconv.direct.step"] = 1
 
 
-st.selectbox(
-    t("preset.label"),
-    [*presets, "custom"],
-    key="tconv.preset",
-    persist_state="session",
-    on_change=load_preset,
-    format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
-)
-if "tconv.x" not in st.session_state:
-    load_preset()
-preset = presets.get(st.session_state["tconv.preset"])
+preset = preset_select("tconv.preset", presets, apply_preset, first_visit_key="tconv.x")
 
 c1, c2, c3 = st.columns([2, 2, 2])
 with c1:
@@ -110,10 +105,7 @@ with tab_scatter:
             )
         )
         if i == len(steps) - 1 and preset is not None:
-            if np.array_equal(step.output, preset.expected):
-                st.success(t("preset.matches", id=preset.id))
-            else:
-                st.info(t("preset.edited", id=preset.id))
+            preset_verdict(preset.id, step.output, preset.expected)
 
     step_controls("tconv.scatter", len(steps), render_scatter)
 
@@ -143,14 +135,7 @@ with tab_direct:
                 "∗",
                 MatrixView(direct.flipped, t("tconv.flipped"), "kernel"),
                 "=",
-                MatrixView(
-                    step.output,
-                    t("conv.output"),
-                    "output",
-                    pending=~step.filled,
-                    highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-                    name="direct-output",
-                ),
+                progress_view(step, t("conv.output"), name="direct-output"),
             )
             st.code(step.expression(), language=None, wrap_lines=True)
 

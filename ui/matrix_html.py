@@ -100,3 +100,25 @@ def mask(shape: tuple[int, int], cells) -> np.ndarray:
     for r, c in cells:
         m[r, c] = True
     return m
+
+
+def progress_view(step, caption: str, name: str = "output") -> MatrixView:
+    """The output of a trace so far: computed cells green, the rest blank, this step's cell framed.
+
+    step: any trace step with output, filled, out_row and out_col (conv, RGB conv, pooling).
+    """
+    return MatrixView(
+        step.output,
+        caption,
+        "output",
+        pending=~step.filled,
+        highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
+        name=name,
+    )
+
+
+def padded_roles(shape: tuple[int, int], padding: int) -> np.ndarray:
+    """Roles of a padded input of `shape`: the padding ring grey, the original cells blue."""
+    roles = np.full(shape, "padding", dtype=object)
+    roles[padding : shape[0] - padding, padding : shape[1] - padding] = "input"
+    return roles

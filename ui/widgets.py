@@ -214,3 +214,38 @@ def image_picker(key: str) -> LoadedImage | None:
     for note_key, values in loaded.notes:
         st.caption(t(note_key, **values))
     return loaded
+
+
+def preset_select(key: str, presets: dict, apply: Callable[[object], None], first_visit_key: str):
+    """A select box over the notes' presets plus free play; choosing one calls apply(preset).
+
+    On the first visit (first_visit_key not yet in the session) the first preset is applied.
+    Returns the chosen preset, or None in free play.
+    """
+    t = tr()
+
+    def load() -> None:
+        chosen = st.session_state[key]
+        if chosen in presets:
+            apply(presets[chosen])
+
+    st.selectbox(
+        t("preset.label"),
+        [*presets, "custom"],
+        key=key,
+        persist_state="session",
+        on_change=load,
+        format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
+    )
+    if first_visit_key not in st.session_state:
+        load()
+    return presets.get(st.session_state[key])
+
+
+def preset_verdict(preset_id: str, output: np.ndarray, expected: np.ndarray) -> None:
+    """Say whether the result on screen is exactly the one in the notes."""
+    t = tr()
+    if np.array_equal(output, expected):
+        st.success(t("preset.matches", id=preset_id))
+    else:
+        st.info(t("preset.edited", id=preset_id))

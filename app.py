@@ -27,6 +27,13 @@ pages = [
         icon=":material/open_in_full:",
         url_path="transposed-convolution",
     ),
+    st.Page("lessons/features.py", title=t("nav.features"), icon=":material/layers:", url_path="feature-maps"),
+    st.Page(
+        "lessons/architectures.py",
+        title=t("nav.architectures"),
+        icon=":material/account_tree:",
+        url_path="architectures",
+    ),
 ]
 navigation = st.navigation(pages)
 inject_style()

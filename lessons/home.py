@@ -14,6 +14,8 @@ for path, key in [
     ("lessons/activations.py", "activations"),
     ("lessons/pooling.py", "pooling"),
     ("lessons/transposed_convolution.py", "transposed"),
+    ("lessons/features.py", "features"),
+    ("lessons/architectures.py", "architectures"),
 ]:
     st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")
     st.caption(t(f"home.{key}"))

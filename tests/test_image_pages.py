@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from cnnlab.images import sample_images
 from cnnlab.presets import worked_examples
 from tests import imagefiles as files
 from tests.pagehelpers import drawn_matrices, open_page
@@ -11,6 +12,7 @@ IMAGE_PAGES = {
     "lessons/pooling.py": "pool.image",
     "lessons/edges.py": "edges.image",
     "lessons/activations.py": "act.image",
+    "lessons/features.py": "feat.image",
 }
 
 
@@ -104,7 +106,7 @@ def test_upload_notes_say_what_was_done():
     assert any("animation of 3 frames" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize("sample", ["astronaut", "chelsea", "coffee", "rocket", "shapes"])
+@pytest.mark.parametrize("sample", list(sample_images()))
 def test_every_sample_works_on_the_edge_page(sample):
     at = open_page("lessons/edges.py")
     at.selectbox(key="edges.image.sample").select(sample).run()

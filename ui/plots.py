@@ -49,3 +49,31 @@ def histogram_figure(series: dict[str, np.ndarray], title: str) -> go.Figure:
         barmode="overlay", title=title, height=HEIGHT, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h")
     )
     return fig
+
+
+def rgb_grid_figure(grid: np.ndarray, title: str, height: int = 520) -> go.Figure:
+    """(H, W, 3) mosaic in [0, 1] with NaN gaps, shown with white gaps."""
+    rgb = (np.nan_to_num(grid, nan=1.0) * 255).round().astype(np.uint8)
+    return _square(go.Figure(go.Image(z=rgb)), title, height)
+
+
+def tiles_figure(grid: np.ndarray, title: str, signed: bool, height: int = 520) -> go.Figure:
+    """(H, W) mosaic of maps or kernels with NaN gaps (drawn transparent)."""
+    fig = map_figure(grid, title, signed)
+    fig.update_traces(showscale=False, hoverongaps=False)
+    return _square(fig, title, height)
+
+
+def overlay_figure(rgb: np.ndarray, heat: np.ndarray, title: str, opacity: float = 0.45) -> go.Figure:
+    """(S, S, 3) uint8 image under an (S, S) map in [0, 1] (Grad-CAM)."""
+    fig = go.Figure(go.Image(z=rgb))
+    fig.add_trace(go.Heatmap(z=heat, colorscale="Jet", opacity=opacity, zmin=0, zmax=1, colorbar=dict(title="")))
+    return _square(fig, title)
+
+
+def bars_figure(labels: list[str], values: list[float], title: str) -> go.Figure:
+    """Horizontal bars, the first label on top (top-k probabilities)."""
+    fig = go.Figure(go.Bar(x=values[::-1], y=labels[::-1], orientation="h", text=[f"{v:.1%}" for v in values[::-1]]))
+    fig.update_layout(title=title, height=60 + 40 * len(labels), margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    return fig

@@ -167,7 +167,7 @@ def _decode(data: bytes) -> LoadedImage:
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 
 
-def image_picker(key: str) -> LoadedImage | None:
+def image_picker(key: str, default_sample: str | None = None) -> LoadedImage | None:
     """Sample, upload or camera snapshot -> a safely decoded RGB image, or None after saying why.
 
     The file name and EXIF text are never shown: only what was done to the picture.
@@ -195,9 +195,11 @@ def image_picker(key: str) -> LoadedImage | None:
         data = shot.getvalue() if shot is not None else None
     else:
         samples = sample_images()
+        names = list(samples)
         name = st.selectbox(
             t("picker.sample_label"),
-            list(samples),
+            names,
+            index=names.index(default_sample) if default_sample in samples else 0,
             key=f"{key}.sample",
             format_func=lambda n: t(f"sample.{n}"),
             persist_state="session",

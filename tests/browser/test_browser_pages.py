@@ -10,7 +10,13 @@ from tests.browser.conftest import wait_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = {"": "CNN Lab", "convolution": "Convolution", "transposed-convolution": "Transposed convolution"}
+PAGES = {
+    "": "CNN Lab",
+    "convolution": "Convolution",
+    "transposed-convolution": "Transposed convolution",
+    "feature-maps": "Filters & feature maps",
+    "architectures": "Architectures",
+}
 
 
 def drawn(page, name: str) -> np.ndarray:

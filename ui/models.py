@@ -1,0 +1,70 @@
+"""Choosing a model on a page: cached weights are used, missing ones can be fetched, the lab model is the fallback."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnnlab import weights
+from cnnlab.models import LoadedModel, get_model, list_models
+from cnnlab.weights import WeightsError
+from ui.widgets import tr
+
+FALLBACK = "lab.shapes"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def shared_model(name: str) -> LoadedModel:
+    """One instance per process and model, shared read-only by every session."""
+    return get_model(name)
+
+
+def _download(name: str) -> None:
+    t = tr()
+    bar = st.progress(0.0, text=t("models.downloading", name=name))
+
+    def progress(done: int, total: int) -> None:
+        fraction = done / total if total else 0.0
+        bar.progress(min(fraction, 1.0), text=t("models.progress", name=name, mb=f"{done / 2**20:.0f}"))
+
+    try:
+        weights.download(name, progress=progress)
+    except WeightsError as err:
+        bar.empty()
+        st.session_state[f"models.failed.{name}"] = err.message(t)
+        return
+    bar.empty()
+    st.session_state.pop(f"models.failed.{name}", None)
+
+
+def model_picker(key: str) -> LoadedModel:
+    """A model select box; returns the chosen model, or the lab model (with a message) when it cannot be had."""
+    t = tr()
+    names = list_models()
+    name = st.selectbox(
+        t("models.label"), names, key=key, format_func=lambda n: t(f"model.{n}"), persist_state="session"
+    )
+    if name != FALLBACK and not weights.is_cached(name):
+        failed = st.session_state.get(f"models.failed.{name}")
+        if failed:
+            st.error(failed, icon=":material/cloud_off:")
+        else:
+            st.info(
+                t("weights.error.not_cached", name=name, command=f"{weights.DOWNLOAD_COMMAND} {name}"),
+                icon=":material/download:",
+            )
+        if st.button(t("models.download", name=name), key=f"{key}.download", icon=":material/download:"):
+            _download(name)
+            st.rerun()
+        st.caption(t("models.fallback"))
+        name = FALLBACK
+    try:
+        loaded = shared_model(name)
+    except WeightsError as err:
+        st.error(err.message(t), icon=":material/error:")
+        if name == FALLBACK:
+            st.stop()
+        st.caption(t("models.fallback"))
+        loaded = shared_model(FALLBACK)
+    if loaded.note == "cuda_oom":
+        st.warning(t("models.cuda_oom", name=name))
+    return loaded

@@ -54,9 +54,14 @@ def _run_features(
     return maps, x
 
 
-def feature_maps(model_name: str, image: Image.Image, layers: list[str] | None = None) -> dict[str, torch.Tensor]:
-    """Feature maps of a PIL image: {layer name -> (C, H, W) float tensor}, all layers by default."""
-    loaded = get_model(model_name)
+def feature_maps(
+    model_name: str, image: Image.Image, layers: list[str] | None = None, device: torch.device | str | None = None
+) -> dict[str, torch.Tensor]:
+    """Feature maps of a PIL image: {layer name -> (C, H, W) float tensor on the CPU}, all layers by default.
+
+    Runs on `device` (default: the best one).
+    """
+    loaded = get_model(model_name, device)
     wanted = {layer.name for layer in feature_layers(loaded.model)} if layers is None else set(layers)
     x = loaded.preprocess(image)[None].to(loaded.device)
     maps, _ = _run_features(loaded, x, wanted)

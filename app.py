@@ -34,6 +34,12 @@ pages = [
         icon=":material/account_tree:",
         url_path="architectures",
     ),
+    st.Page(
+        "lessons/segmentation.py",
+        title=t("nav.segmentation"),
+        icon=":material/format_paint:",
+        url_path="segmentation",
+    ),
 ]
 navigation = st.navigation(pages)
 inject_style()

@@ -121,3 +121,31 @@ def classification_batch(first_seed: int, count: int, size: int = 64) -> tuple[n
     scenes = [draw_scene(first_seed + k, size) for k in range(count)]
     images = np.stack([s.image for s in scenes]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     return images, np.array([s.labels[0] for s in scenes], dtype=np.int64)
+
+
+def class_map(scene: ShapeScene) -> np.ndarray:
+    """(H, W) int64 per-pixel classes of a scene: 0 = background, 1 + index into CLASSES for a shape."""
+    classes = np.zeros(scene.image.shape[:2], dtype=np.int64)
+    for label, mask in zip(scene.labels, scene.masks, strict=True):
+        classes[mask] = label + 1
+    return classes
+
+
+def segmentation_batch(
+    first_seed: int, count: int, size: int = 64, n_shapes: tuple[int, int] = (1, 4)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(count, 3, size, size) float32 images in [0, 1] and (count, size, size) class maps (see class_map)."""
+    scenes = [draw_scene(first_seed + k, size, n_shapes) for k in range(count)]
+    images = np.stack([s.image for s in scenes]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+    return images, np.stack([class_map(s) for s in scenes])
+
+
+def detection_target(scene: ShapeScene, min_pixels: int = 12) -> dict[str, np.ndarray]:
+    """torchvision detection targets of a scene: boxes (N, 4) xyxy float32, labels (N,) in 1..4, masks (N, H, W) uint8.
+
+    Shapes hidden behind later ones down to fewer than min_pixels visible pixels are left out.
+    """
+    keep = scene.masks.reshape(len(scene.masks), -1).sum(1) >= min_pixels
+    masks = scene.masks[keep]
+    boxes = np.array([_box(m) for m in masks], dtype=np.float32).reshape(-1, 4)
+    return {"boxes": boxes, "labels": scene.labels[keep] + 1, "masks": masks.astype(np.uint8)}

@@ -1,6 +1,8 @@
 """Train the lab models on generated shapes and save them as safetensors in assets/models.
 
     python -m cnnlab.train classifier [--epochs N] [--device cuda]
+    python -m cnnlab.train unet [--epochs N] [--device cuda]
+    python -m cnnlab.train maskrcnn [--epochs N] [--device cuda]
 
 Deterministic by seed on one device: the same command reproduces the shipped weights
 (up to floating-point differences between CPU and GPU kernels).
@@ -16,8 +18,20 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from cnnlab.lab_models import SHAPES_CLASSIFIER_FILE, SHAPES_INPUT_SIZE, ShapesNet
-from cnnlab.shapes import classification_batch
+from cnnlab.lab_models import (
+    MASK_RCNN_FILE,
+    MASK_RCNN_SIZE,
+    SHAPES_CLASSIFIER_FILE,
+    SHAPES_INPUT_SIZE,
+    UNET_CONFIG,
+    UNET_FILE,
+    UNET_TRAIN_SIZE,
+    ShapesNet,
+    lab_mask_rcnn,
+)
+from cnnlab.segmentation import mean_iou
+from cnnlab.shapes import classification_batch, detection_target, draw_scene, segmentation_batch
+from cnnlab.unet import UNet
 
 TRAIN_SEEDS = (0, 16_000)  # first seed, count
 VALIDATION_SEEDS = (1_000_000, 2_000)  # never seen in training
@@ -69,18 +83,140 @@ def train_classifier(epochs: int, device: torch.device, seed: int = 0) -> tuple[
     return model.eval().cpu(), accuracy
 
 
+SEGMENTATION_TRAIN_SEEDS = (100_000, 6_000)
+SEGMENTATION_VALIDATION_SEEDS = (3_000_000, 500)
+
+
+def train_unet(epochs: int, device: torch.device, seed: int = 0) -> tuple[UNet, float]:
+    """The lab U-Net on generated scenes of 1-4 shapes; returns it and its validation mIoU."""
+    torch.manual_seed(seed)
+    x, y = (torch.from_numpy(a) for a in segmentation_batch(*SEGMENTATION_TRAIN_SEEDS, size=UNET_TRAIN_SIZE))
+    vx, vy = (torch.from_numpy(a) for a in segmentation_batch(*SEGMENTATION_VALIDATION_SEEDS, size=UNET_TRAIN_SIZE))
+    model = UNet(**UNET_CONFIG).to(device)
+    batch_size = 16
+    steps = len(x) // batch_size
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=epochs * steps)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(x), generator=generator)
+        started, total = time.perf_counter(), 0.0
+        for k in range(steps):
+            batch = order[k * batch_size : (k + 1) * batch_size]
+            images, targets = x[batch], y[batch]
+            if torch.rand(1, generator=generator) < 0.5:  # flips are free extra data for shapes
+                images, targets = images.flip(-1), targets.flip(-1)
+            loss = nn.functional.cross_entropy(model(images.to(device)), targets.to(device))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item()
+        model.eval()
+        with torch.inference_mode():
+            predicted = torch.cat([model(vx[i : i + 100].to(device)).argmax(1).cpu() for i in range(0, len(vx), 100)])
+        miou = mean_iou(predicted.numpy(), vy.numpy(), UNET_CONFIG["num_classes"])
+        print(
+            f"epoch {epoch + 1}/{epochs}: loss {total / steps:.3f}, validation mIoU {miou:.3f}, "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    return model.eval().cpu(), miou
+
+
+DETECTION_TRAIN_SEEDS = (200_000, 4_000)
+DETECTION_VALIDATION_SEEDS = (4_000_000, 200)
+
+
+def _detection_data(first_seed: int, count: int) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+    data = []
+    for seed in range(first_seed, first_seed + count):
+        scene = draw_scene(seed, MASK_RCNN_SIZE, (1, 4))
+        target = {k: torch.from_numpy(v) for k, v in detection_target(scene).items()}
+        data.append((torch.from_numpy(scene.image.copy()).permute(2, 0, 1).float() / 255, target))
+    return data
+
+
+def evaluate_instances(model: nn.Module, data, device: torch.device, score_threshold: float = 0.5) -> dict[str, float]:
+    """Share of scenes with the right count and classes, and the mean mask IoU of greedily matched instances."""
+    from cnnlab.segmentation import match_instances
+
+    model.eval()
+    right, ious = 0, []
+    with torch.inference_mode():
+        for start in range(0, len(data), 16):
+            chunk = data[start : start + 16]
+            outputs = model([image.to(device) for image, _ in chunk])
+            for (_, target), out in zip(chunk, outputs, strict=True):
+                keep = out["scores"] > score_threshold
+                masks = (out["masks"][keep, 0] > 0.5).cpu().numpy()
+                labels = out["labels"][keep].cpu().numpy()
+                matched = match_instances(masks, labels, target["masks"].numpy().astype(bool), target["labels"].numpy())
+                ious += [iou for iou, same_class in matched if same_class]
+                right += len(labels) == len(target["labels"]) and all(same for _, same in matched)
+    return {"scenes_right": right / len(data), "mask_iou": float(np.mean(ious)) if ious else 0.0}
+
+
+def train_maskrcnn(epochs: int, device: torch.device, seed: int = 0) -> tuple[nn.Module, dict[str, float]]:
+    """The lab Mask R-CNN on generated scenes of 1-4 shapes at 128 × 128."""
+    torch.manual_seed(seed)
+    train, validation = _detection_data(*DETECTION_TRAIN_SEEDS), _detection_data(*DETECTION_VALIDATION_SEEDS)
+    model = lab_mask_rcnn().to(device)
+    batch_size = 8
+    steps = len(train) // batch_size
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=1e-3, total_steps=epochs * steps, pct_start=0.15)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(train), generator=generator).tolist()
+        started, total = time.perf_counter(), 0.0
+        for k in range(steps):
+            batch = [train[i] for i in order[k * batch_size : (k + 1) * batch_size]]
+            images = [image.to(device) for image, _ in batch]
+            targets = [{key: value.to(device) for key, value in target.items()} for _, target in batch]
+            loss = sum(model(images, targets).values())
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item()
+        scores = evaluate_instances(model, validation, device)
+        print(
+            f"epoch {epoch + 1}/{epochs}: loss {total / steps:.3f}, scenes right {scores['scenes_right']:.3f}, "
+            f"mask IoU {scores['mask_iou']:.3f}, {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    return model.eval().cpu(), scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["classifier"])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("model", choices=["classifier", "unet", "maskrcnn"])
+    parser.add_argument("--epochs", type=int, default=None, help="default: 12 (classifier), 20 (unet), 5 (maskrcnn)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    model, accuracy = train_classifier(args.epochs, torch.device(args.device))
-    SHAPES_CLASSIFIER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    metadata = {"validation_accuracy": f"{accuracy:.4f}", "epochs": str(args.epochs), "trained_on": args.device}
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, SHAPES_CLASSIFIER_FILE, metadata)
-    print(f"saved {SHAPES_CLASSIFIER_FILE} (validation accuracy {accuracy:.3f})")
+    device = torch.device(args.device)
+    if args.model == "classifier":
+        epochs = args.epochs or 12
+        model, score = train_classifier(epochs, device)
+        target, metric = SHAPES_CLASSIFIER_FILE, "validation_accuracy"
+    elif args.model == "unet":
+        epochs = args.epochs or 20
+        model, score = train_unet(epochs, device)
+        target, metric = UNET_FILE, "validation_miou"
+    else:
+        epochs = args.epochs or 5
+        model, scores = train_maskrcnn(epochs, device)
+        target, metric, score = MASK_RCNN_FILE, "validation_mask_iou", scores["mask_iou"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {metric: f"{score:.4f}", "epochs": str(epochs), "trained_on": args.device}
+    if args.model == "maskrcnn":
+        metadata["validation_scenes_right"] = f"{scores['scenes_right']:.4f}"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, target, metadata)
+    print(f"saved {target} ({metric} {score:.3f})")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ for path, key in [
     ("lessons/transposed_convolution.py", "transposed"),
     ("lessons/features.py", "features"),
     ("lessons/architectures.py", "architectures"),
+    ("lessons/segmentation.py", "segmentation"),
 ]:
     st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")
     st.caption(t(f"home.{key}"))

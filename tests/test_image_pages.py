@@ -13,6 +13,7 @@ IMAGE_PAGES = {
     "lessons/edges.py": "edges.image",
     "lessons/activations.py": "act.image",
     "lessons/features.py": "feat.image",
+    "lessons/segmentation.py": "seg.image",
 }
 
 

@@ -26,6 +26,17 @@ def device_label(device: torch.device | None = None) -> str:
     return device.type.upper()
 
 
+def move_or_cpu(model: torch.nn.Module, device: torch.device) -> tuple[torch.device, str | None]:
+    """Move model to device; on CUDA out-of-memory to the CPU instead. Returns (where it is, 'cuda_oom' or None)."""
+    try:
+        model.to(device)
+        return device, None
+    except torch.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        model.to("cpu")
+        return torch.device("cpu"), "cuda_oom"
+
+
 def run_on_best_device(fn, *arrays) -> tuple[np.ndarray, str]:
     """fn(*tensors) on the best device, as float32; on CUDA out-of-memory, again on the CPU.
 

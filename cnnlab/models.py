@@ -15,10 +15,10 @@ from PIL import Image
 from torch import nn
 from torchvision.transforms import functional as TF
 
-from cnnlab.device import best_device
+from cnnlab.device import best_device, move_or_cpu
 from cnnlab.lab_models import SHAPES_CLASSIFIER_FILE, SHAPES_INPUT_SIZE, ShapesNet
 from cnnlab.shapes import CLASSES
-from cnnlab.weights import DOWNLOAD_COMMAND, WeightsError, checkpoint_path, load_state_dict
+from cnnlab.weights import WeightsError, load_cached_weights, load_lab_weights
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,6 @@ def list_models() -> list[str]:
     return list(registry())
 
 
-def downloadable_models() -> list[str]:
-    return [name for name, entry in registry().items() if entry.torchvision_weights is not None]
-
-
 @dataclass
 class LoadedModel:
     """A model ready for inference, with what it needs around it.
@@ -100,22 +96,9 @@ _cache_lock = threading.Lock()
 def _load_weights(entry: ModelEntry) -> tuple[nn.Module, list[str]]:
     model = entry.build()
     if entry.torchvision_weights is None:
-        from safetensors.torch import load_file
-
-        if not SHAPES_CLASSIFIER_FILE.is_file():
-            raise WeightsError("weights.error.lab_missing", path=str(SHAPES_CLASSIFIER_FILE))
-        model.load_state_dict(load_file(SHAPES_CLASSIFIER_FILE))
+        load_lab_weights(model, SHAPES_CLASSIFIER_FILE)
         return model, list(CLASSES)
-    state = load_state_dict(entry.name)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError:  # wrong keys or shapes: some other network's file under this name
-        raise WeightsError(
-            "weights.error.corrupt",
-            name=entry.name,
-            path=str(checkpoint_path(entry.name)),
-            command=f"{DOWNLOAD_COMMAND} {entry.name}",
-        ) from None
+    load_cached_weights(model, entry.name)
     return model, list(entry.torchvision_weights().meta["categories"])
 
 
@@ -135,13 +118,7 @@ def get_model(name: str, device: torch.device | str | None = None) -> LoadedMode
             return _cache[key]
         model, categories = _load_weights(entries[name])
         model.eval().requires_grad_(False)
-        note = None
-        try:
-            model.to(device)
-        except torch.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            device, note = torch.device("cpu"), "cuda_oom"
-            model.to(device)
+        device, note = move_or_cpu(model, device)
         loaded = LoadedModel(name, model, categories, entries[name], device, note)
         _cache[key] = loaded
         return loaded

@@ -1,26 +1,89 @@
-"""Semantic segmentation of a picture: a per-pixel class map, with the lab U-Net trained on generated shapes.
+"""Segmentation of a picture, semantic (a class per pixel) and instance (a mask per object).
 
-segment(image, "lab.unet") -> Segmentation(classes (H, W) int, names, probabilities (K, H, W), ...)
+    segment(image, "lab.unet") -> Segmentation: class map (H, W), 0 = background, and class names
+    detect_instances(image, "lab.maskrcnn") -> [Instance(label, score, box xyxy, mask (H, W) bool), ...]
+
+Models come from one registry: the lab models trained here on generated shapes (shipped as
+safetensors, offline) and torchvision's pretrained ones when their weights are cached.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 from torchvision.transforms import functional as TF
 
-from cnnlab.device import best_device
-from cnnlab.lab_models import UNET_CONFIG, UNET_FILE
+from cnnlab.device import best_device, move_or_cpu
+from cnnlab.lab_models import MASK_RCNN_FILE, UNET_CONFIG, UNET_FILE, lab_mask_rcnn
 from cnnlab.shapes import CLASSES
 from cnnlab.unet import UNet
-from cnnlab.weights import WeightsError
+from cnnlab.weights import WeightsError, load_cached_weights, load_lab_weights
 
-WORKING_SIDE = 96  # the lab U-Net sees the picture with its longer side at this size
+LAB_CLASSES = ["background", *CLASSES]
+UNET_SIDE = 96  # the lab U-Net sees the picture with its longer side at about this size
+SEMANTIC_SIDE = {"cpu": 384, "cuda": 520, "mps": 520}  # shorter side for torchvision's FCN/DeepLabV3
+INSTANCE_SIDE = {"cpu": 512, "cuda": 800, "mps": 800}  # shorter side for torchvision's Mask R-CNN
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class SegmentationEntry:
+    name: str
+    task: str  # 'semantic' or 'instance'
+    build: Callable[[], nn.Module]  # random weights, nothing downloaded
+    torchvision_weights: Callable[[], object] | None = None
+    lab_file: Path | None = None
+    # Every pixel belongs to at most one object (the generated shapes occlude): an instance
+    # mostly covered by better-scored ones is a duplicate of another class, so it is dropped.
+    exclusive_instances: bool = False
+
+
+def _tv(module: str, builder: str, weights: str, member: str, **kwargs):
+    import importlib
+
+    def build():
+        return getattr(importlib.import_module(module), builder)(weights=None, weights_backbone=None, **kwargs)
+
+    def enum_member():
+        return getattr(getattr(importlib.import_module(module), weights), member)
+
+    return build, enum_member
+
+
+def segmentation_registry() -> dict[str, SegmentationEntry]:
+    seg, det = "torchvision.models.segmentation", "torchvision.models.detection"
+    fcn = _tv(seg, "fcn_resnet50", "FCN_ResNet50_Weights", "COCO_WITH_VOC_LABELS_V1", num_classes=21, aux_loss=True)
+    deeplab = _tv(
+        seg,
+        "deeplabv3_resnet50",
+        "DeepLabV3_ResNet50_Weights",
+        "COCO_WITH_VOC_LABELS_V1",
+        num_classes=21,
+        aux_loss=True,
+    )
+    maskrcnn = _tv(det, "maskrcnn_resnet50_fpn_v2", "MaskRCNN_ResNet50_FPN_V2_Weights", "COCO_V1", num_classes=91)
+    return {
+        "lab.unet": SegmentationEntry("lab.unet", "semantic", lambda: UNet(**UNET_CONFIG), lab_file=UNET_FILE),
+        "fcn_resnet50.voc": SegmentationEntry("fcn_resnet50.voc", "semantic", *fcn),
+        "deeplabv3_resnet50.voc": SegmentationEntry("deeplabv3_resnet50.voc", "semantic", *deeplab),
+        "lab.maskrcnn": SegmentationEntry(
+            "lab.maskrcnn", "instance", lab_mask_rcnn, lab_file=MASK_RCNN_FILE, exclusive_instances=True
+        ),
+        "maskrcnn_resnet50_fpn_v2.coco": SegmentationEntry("maskrcnn_resnet50_fpn_v2.coco", "instance", *maskrcnn),
+    }
+
+
+def segmentation_models(task: str | None = None) -> list[str]:
+    """Names in the registry, of one task ('semantic' or 'instance') or all."""
+    return [n for n, e in segmentation_registry().items() if task is None or e.task == task]
 
 
 def mean_iou(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> float:
@@ -37,35 +100,52 @@ def mean_iou(predicted: np.ndarray, target: np.ndarray, num_classes: int) -> flo
 @dataclass(frozen=True)
 class SegmentationModel:
     name: str
-    model: torch.nn.Module
+    model: nn.Module
     class_names: list[str]  # index 0 is the background
     device: torch.device
+    entry: SegmentationEntry
+    note: str | None = None  # 'cuda_oom' after a fall back to the CPU
 
 
 _cache: dict[tuple[str, str], SegmentationModel] = {}
 _lock = threading.Lock()
 
 
-def segmentation_models() -> list[str]:
-    return ["lab.unet"]
+def _load(entry: SegmentationEntry) -> tuple[nn.Module, list[str]]:
+    model = entry.build()
+    if entry.lab_file is not None:
+        load_lab_weights(model, entry.lab_file)
+        return model, list(LAB_CLASSES)
+    load_cached_weights(model, entry.name)
+    return model, list(entry.torchvision_weights().meta["categories"])
 
 
 def get_segmentation_model(name: str, device: torch.device | str | None = None) -> SegmentationModel:
-    """The shared eval-mode instance of a segmentation model (one per process and device)."""
-    if name not in segmentation_models():
-        raise WeightsError("weights.error.unknown_model", name=name, known=", ".join(segmentation_models()))
+    """The shared eval-mode instance of a segmentation model (one per process and device).
+
+    WeightsError when its weights are missing or damaged; CUDA out of memory -> the CPU, with a note.
+    """
+    entries = segmentation_registry()
+    if name not in entries:
+        raise WeightsError("weights.error.unknown_model", name=name, known=", ".join(entries))
     device = torch.device(device) if device is not None else best_device()
     with _lock:
         if (name, str(device)) not in _cache:
-            from safetensors.torch import load_file
-
-            if not UNET_FILE.is_file():
-                raise WeightsError("weights.error.lab_missing", path=str(UNET_FILE))
-            model = UNet(**UNET_CONFIG)
-            model.load_state_dict(load_file(UNET_FILE))
-            model.eval().requires_grad_(False).to(device)
-            _cache[(name, str(device))] = SegmentationModel(name, model, ["background", *CLASSES], device)
+            model, names = _load(entries[name])
+            model.eval().requires_grad_(False)
+            if entries[name].task == "instance" and entries[name].lab_file is None:
+                side = INSTANCE_SIDE.get(device.type, 800)  # set before the instance is shared, never after
+                model.transform.min_size, model.transform.max_size = (side,), round(side * 1333 / 800)
+            device, note = move_or_cpu(model, device)
+            _cache[(name, str(device))] = SegmentationModel(name, model, names, device, entries[name], note)
         return _cache[(name, str(device))]
+
+
+def _model_for(name: str, task: str, device) -> SegmentationModel:
+    """get_segmentation_model, after checking that `name` is a model of `task`."""
+    if name not in segmentation_models(task):
+        raise WeightsError("weights.error.unknown_model", name=name, known=", ".join(segmentation_models(task)))
+    return get_segmentation_model(name, device)
 
 
 @dataclass(frozen=True)
@@ -78,25 +158,35 @@ class Segmentation:
     device: str
 
 
+def _scaled_size(size: tuple[int, int], side: int, longer: bool, multiple: int = 1) -> tuple[int, int]:
+    """(w, h) scaled so that its longer (or shorter) side is `side`, each rounded to a multiple."""
+    scale = side / (max(size) if longer else min(size))
+    return tuple(max(multiple, round(v * scale / multiple) * multiple) for v in size)
+
+
 def segment(image: Image.Image, model_name: str = "lab.unet", device: torch.device | str | None = None) -> Segmentation:
     """A per-pixel class map of a PIL image at its own size.
 
-    The picture is scaled so that its longer side is WORKING_SIDE (rounded to the U-Net's multiple),
-    segmented, and the class probabilities scaled back bilinearly.
+    The picture is scaled for the network (lab U-Net: longer side UNET_SIDE, a multiple of 2**depth;
+    FCN/DeepLabV3: shorter side SEMANTIC_SIDE), segmented, and the class probabilities scaled back
+    bilinearly to the picture's size.
     """
-    loaded = get_segmentation_model(model_name, device)
+    loaded = _model_for(model_name, "semantic", device)
     started = time.perf_counter()
     rgb = image.convert("RGB")
-    scale = WORKING_SIDE / max(rgb.size)
-    multiple = loaded.model.multiple
-    w, h = (max(multiple, round(side * scale / multiple) * multiple) for side in rgb.size)
-    x = TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR))[None].to(loaded.device)
+    if loaded.entry.lab_file is not None:
+        w, h = _scaled_size(rgb.size, UNET_SIDE, longer=True, multiple=loaded.model.multiple)
+        x = TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR))
+    else:
+        w, h = _scaled_size(rgb.size, SEMANTIC_SIDE.get(loaded.device.type, 520), longer=False)
+        x = TF.normalize(TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR)), IMAGENET_MEAN, IMAGENET_STD)
     with torch.inference_mode():
-        logits = loaded.model(x)
-        logits = torch.nn.functional.interpolate(logits, size=rgb.size[::-1], mode="bilinear", align_corners=False)
+        logits = loaded.model(x[None].to(loaded.device))
+        logits = logits["out"] if isinstance(logits, dict) else logits
+        logits = nn.functional.interpolate(logits, size=rgb.size[::-1], mode="bilinear", align_corners=False)
         probabilities = logits.softmax(1)[0].float().cpu()
     return Segmentation(
-        probabilities.argmax(0).numpy(),
+        probabilities.max(0).indices.numpy(),  # argmax(0) is ~25× slower over a (K, H, W) tensor on the CPU
         probabilities.numpy(),
         loaded.class_names,
         (w, h),
@@ -105,16 +195,94 @@ def segment(image: Image.Image, model_name: str = "lab.unet", device: torch.devi
     )
 
 
-PALETTE = np.array(
-    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240]],
-    dtype=np.uint8,
-)  # background, then one colour per class; distinct for colour-blind viewers as far as 6 colours go
+@dataclass(frozen=True)
+class Instance:
+    label: str
+    label_index: int
+    score: float
+    box: tuple[float, float, float, float]  # xyxy in the picture's pixels
+    mask: np.ndarray  # (H, W) bool at the picture's size
 
 
-def overlay(image: Image.Image, classes: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+@dataclass(frozen=True)
+class Detection:
+    instances: list[Instance]
+    working_size: tuple[int, int]  # (width, height) the network saw
+    seconds: float
+    device: str
+
+
+def detect(
+    image: Image.Image,
+    model_name: str = "lab.maskrcnn",
+    score_threshold: float = 0.5,
+    mask_threshold: float = 0.5,
+    device: torch.device | str | None = None,
+) -> Detection:
+    """Instances found by a Mask R-CNN in a PIL image, best score first, with timing and the size used."""
+    loaded = _model_for(model_name, "instance", device)
+    rgb = image.convert("RGB")
+    transform = loaded.model.transform  # resizes inside the model; boxes and masks come back at the picture's size
+    ratio = min(transform.min_size[0] / min(rgb.size), transform.max_size / max(rgb.size))
+    started = time.perf_counter()
+    with torch.inference_mode():
+        output = loaded.model([TF.to_tensor(rgb).to(loaded.device)])[0]
+    instances = [
+        Instance(
+            loaded.class_names[int(label)],
+            int(label),
+            float(score),
+            tuple(float(v) for v in box),
+            (mask[0] > mask_threshold).cpu().numpy(),
+        )
+        for box, label, score, mask in zip(
+            output["boxes"], output["labels"], output["scores"], output["masks"], strict=True
+        )
+        if score >= score_threshold
+    ]
+    if loaded.entry.exclusive_instances:
+        instances = drop_covered(instances)
+    working = tuple(round(v * ratio) for v in rgb.size)
+    return Detection(instances, working, time.perf_counter() - started, loaded.device.type)
+
+
+def drop_covered(instances: list[Instance], cover: float = 0.5) -> list[Instance]:
+    """The instances (best score first) less those whose mask is more than `cover` inside the masks kept before."""
+    kept, taken = [], None
+    for instance in instances:
+        if taken is not None and (instance.mask & taken).sum() > cover * max(int(instance.mask.sum()), 1):
+            continue
+        kept.append(instance)
+        taken = instance.mask.copy() if taken is None else taken | instance.mask
+    return kept
+
+
+def detect_instances(
+    image: Image.Image, model_name: str = "lab.maskrcnn", score_threshold: float = 0.5
+) -> list[Instance]:
+    """The instances of a PIL image: label, score, box (xyxy) and a boolean mask of the image's size."""
+    return detect(image, model_name, score_threshold).instances
+
+
+DISTINCT = (  # Sasha Trubetskoy's 20 distinct colours, most distinguishable first
+    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+    (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255), (170, 110, 40),
+    (255, 250, 200), (128, 0, 0), (170, 255, 195), (128, 128, 0), (255, 215, 180), (0, 0, 128), (128, 128, 128),
+)  # fmt: skip
+
+
+def palette(n: int) -> np.ndarray:
+    """(n, 3) uint8 class colours: black for the background, then DISTINCT, repeated beyond 21 classes."""
+    colours = np.zeros((n, 3), dtype=np.uint8)
+    for index in range(1, n):
+        colours[index] = DISTINCT[(index - 1) % len(DISTINCT)]
+    return colours
+
+
+def overlay(image: Image.Image, classes: np.ndarray, alpha: float = 0.6) -> np.ndarray:
     """(H, W, 3) uint8: the picture with every non-background pixel tinted by its class colour."""
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    colours = PALETTE[classes % len(PALETTE)].astype(np.float32)
+    colours = palette(int(classes.max()) + 1)[classes].astype(np.float32)
     tinted = np.where((classes > 0)[..., None], (1 - alpha) * rgb + alpha * colours, rgb)
     return tinted.round().astype(np.uint8)
 
@@ -147,3 +315,31 @@ def match_instances(
             used_pred.add(i)
             result[j] = (iou, bool(labels[i] == true_labels[j]))
     return [result.get(j, (0.0, False)) for j in range(len(true_masks))]
+
+
+DRAWING_SIDE = 600  # small pictures are enlarged to about this before drawing, so that the labels can be read
+
+
+def draw_instances(image: Image.Image, instances: list[Instance], num_classes: int) -> np.ndarray:
+    """(k·H, k·W, 3) uint8: the picture with each instance's mask, box and 'label score' drawn (torchvision's
+    utilities); k = 1, or a whole number that brings a small picture's longer side to about DRAWING_SIDE."""
+    from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
+
+    k = max(1, round(DRAWING_SIDE / max(image.size)))
+    pixels = np.asarray(image.convert("RGB")).repeat(k, 0).repeat(k, 1)
+    canvas = torch.from_numpy(pixels.copy()).permute(2, 0, 1)
+    if not instances:
+        return canvas.permute(1, 2, 0).numpy()
+    colours = [tuple(int(v) for v in palette(num_classes)[i.label_index]) for i in instances]
+    masks = torch.from_numpy(np.stack([i.mask.repeat(k, 0).repeat(k, 1) for i in instances]))
+    canvas = draw_segmentation_masks(canvas, masks, alpha=0.45, colors=colours)
+    boxes = torch.tensor([i.box for i in instances], dtype=torch.float32) * k
+    width = max(2, round(k * max(image.size) / 250))
+    labels = [f"{i.label} {i.score:.2f}" for i in instances]
+    canvas = draw_bounding_boxes(canvas, boxes, labels=labels, colors=colours, width=width, fill_labels=True)
+    return canvas.permute(1, 2, 0).numpy()
+
+
+def colour_mask(classes: np.ndarray, num_classes: int) -> np.ndarray:
+    """(H, W, 3) uint8: every pixel in its class colour, the background black."""
+    return palette(num_classes)[classes]

@@ -140,7 +140,7 @@ def _detection_data(first_seed: int, count: int) -> list[tuple[torch.Tensor, dic
 
 def evaluate_instances(model: nn.Module, data, device: torch.device, score_threshold: float = 0.5) -> dict[str, float]:
     """Share of scenes with the right count and classes, and the mean mask IoU of greedily matched instances."""
-    from cnnlab.segmentation import match_instances
+    from cnnlab.segmentation import Instance, drop_covered, match_instances
 
     model.eval()
     right, ious = 0, []
@@ -149,9 +149,14 @@ def evaluate_instances(model: nn.Module, data, device: torch.device, score_thres
             chunk = data[start : start + 16]
             outputs = model([image.to(device) for image, _ in chunk])
             for (_, target), out in zip(chunk, outputs, strict=True):
-                keep = out["scores"] > score_threshold
-                masks = (out["masks"][keep, 0] > 0.5).cpu().numpy()
-                labels = out["labels"][keep].cpu().numpy()
+                found = [
+                    Instance("", int(label), float(score), (0, 0, 0, 0), (mask[0] > 0.5).cpu().numpy())
+                    for label, score, mask in zip(out["labels"], out["scores"], out["masks"], strict=True)
+                    if score > score_threshold
+                ]
+                found = drop_covered(found)  # as cnnlab.segmentation.detect does for the lab model
+                masks = np.stack([i.mask for i in found]) if found else np.zeros((0, *target["masks"].shape[1:]), bool)
+                labels = np.array([i.label_index for i in found], dtype=np.int64)
                 matched = match_instances(masks, labels, target["masks"].numpy().astype(bool), target["labels"].numpy())
                 ious += [iou for iou, same_class in matched if same_class]
                 right += len(labels) == len(target["labels"]) and all(same for _, same in matched)

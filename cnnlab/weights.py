@@ -5,7 +5,7 @@ so a cache filled by torchvision itself is used as is. Downloads have a timeout 
 the SHA-256 prefix in the file name, as torch.hub does; loading uses weights_only=True.
 
     python -m cnnlab.weights status
-    python -m cnnlab.weights download [alexnet.imagenet vgg16.imagenet ...]
+    python -m cnnlab.weights download [alexnet.imagenet maskrcnn_resnet50_fpn_v2.coco ...]
 """
 
 from __future__ import annotations
@@ -33,11 +33,25 @@ class WeightsError(LessonInputError):
     """Weights that cannot be had or read; the message names the way out."""
 
 
+def _entries() -> dict:
+    """Every registry entry by name: the classifiers and the segmentation models."""
+    from cnnlab.models import registry
+    from cnnlab.segmentation import segmentation_registry
+
+    return registry() | segmentation_registry()
+
+
+def downloadable() -> list[str]:
+    """The names whose weights come from torchvision (the rest ship with the app)."""
+    return [name for name, entry in _entries().items() if entry.torchvision_weights is not None]
+
+
 def torchvision_weights(name: str):
     """The torchvision Weights enum member behind a registry name like 'vgg16.imagenet'."""
-    from cnnlab.models import registry
-
-    entry = registry()[name]
+    entries = _entries()
+    if name not in entries:
+        raise WeightsError("weights.error.unknown_model", name=name, known=", ".join(entries))
+    entry = entries[name]
     if entry.torchvision_weights is None:
         raise WeightsError("weights.error.not_downloadable", name=name)
     return entry.torchvision_weights()
@@ -103,6 +117,25 @@ def load_state_dict(name: str) -> dict[str, torch.Tensor]:
     return state
 
 
+def load_cached_weights(model: torch.nn.Module, name: str) -> None:
+    """Load the cached torchvision checkpoint of `name` into model; WeightsError if missing, damaged or foreign."""
+    try:
+        model.load_state_dict(load_state_dict(name))
+    except RuntimeError:  # wrong keys or shapes: some other network's file under this name
+        raise WeightsError(
+            "weights.error.corrupt", name=name, path=str(checkpoint_path(name)), command=f"{DOWNLOAD_COMMAND} {name}"
+        ) from None
+
+
+def load_lab_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load a lab model's bundled safetensors into model; WeightsError if the file is missing."""
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise WeightsError("weights.error.lab_missing", path=str(path))
+    model.load_state_dict(load_file(path))
+
+
 def _bar(done: int, total: int) -> None:
     if total:
         width = 40
@@ -114,10 +147,8 @@ def _bar(done: int, total: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cnnlab.models import downloadable_models
-
     argv = sys.argv[1:] if argv is None else argv
-    names = downloadable_models()
+    names = downloadable()
     if not argv or argv[0] not in ("status", "download"):
         print(__doc__)
         return 2
@@ -126,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             path = checkpoint_path(name)
             state = f"cached ({path.stat().st_size / 2**20:.0f} MB)" if path.is_file() else "not cached"
-            print(f"  {name:<18} {state:<20} {path.name}")
+            print(f"  {name:<30} {state:<20} {path.name}")
         return 0
     wanted = argv[1:] or names
     unknown = [n for n in wanted if n not in names]

@@ -121,11 +121,17 @@ def test_segmentation_page(lang):
     assert at.selectbox(key="seg.image.sample").value == "generated_scene"
     assert len(at.get("plotly_chart")) == 2
     areas = at.table[0].value
-    shares = [float(v.rstrip("%")) for v in areas.iloc[:, 1]]
-    assert abs(sum(shares) - 100) < 0.5 and shares[0] < 90  # shapes were found
+    shares = {name: float(v.rstrip("%")) for name, v in zip(areas.iloc[:, 0], areas.iloc[:, 1], strict=True)}
+    assert abs(sum(shares.values()) - 100) < 0.5
+    names = ("background", "circle", "square", "triangle", "star")
+    if lang == "ro":
+        names = ("fundal", "cerc", "pătrat", "triunghi", "stea")
     # the generated scene holds two circles, a triangle and a star, and no square
-    assert shares[1] > 1 and shares[3] > 1 and shares[4] > 1 and shares[2] < 1
+    assert shares[names[0]] < 90 and shares[names[1]] > 1 and shares[names[3]] > 1 and shares[names[4]] > 1
+    assert shares.get(names[2], 0) < 1
+    at.segmented_control(key="seg.view").set_value("mask").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
     net = at.table[1].value
     assert net.iloc[-1, 1] == "5 × 64 × 64"
-    at.selectbox(key="seg.class").select(4).run()
+    at.selectbox(key="seg.class.lab.unet").select(4).run()
     assert not at.exception

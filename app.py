@@ -40,6 +40,12 @@ pages = [
         icon=":material/format_paint:",
         url_path="segmentation",
     ),
+    st.Page(
+        "lessons/instances.py",
+        title=t("nav.instances"),
+        icon=":material/category:",
+        url_path="instance-segmentation",
+    ),
 ]
 navigation = st.navigation(pages)
 inject_style()

@@ -16,8 +16,9 @@ from cnnlab.features import (
     scaled_tiles,
     top_classes,
 )
+from cnnlab.models import list_models
 from cnnlab.presets import worked_examples
-from ui.models import model_picker
+from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
 from ui.widgets import image_picker, tr
 
@@ -28,7 +29,7 @@ st.title(t("feat.title"))
 st.markdown(t("feat.intro"))
 pick_model, pick_image = st.columns(2)
 with pick_model:
-    loaded = model_picker("feat.model")
+    loaded = model_picker("feat.model", list_models(), shared_model, "lab.shapes")
 with pick_image:
     image = image_picker("feat.image", default_sample="generated_shape")
 name, model = loaded.name, loaded.model

@@ -17,6 +17,7 @@ for path, key in [
     ("lessons/features.py", "features"),
     ("lessons/architectures.py", "architectures"),
     ("lessons/segmentation.py", "segmentation"),
+    ("lessons/instances.py", "instances"),
 ]:
     st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")
     st.caption(t(f"home.{key}"))

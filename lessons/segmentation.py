@@ -1,12 +1,12 @@
-"""Lesson: semantic segmentation with a U-Net: a class for every pixel."""
+"""Lesson: semantic segmentation with a U-Net (or FCN / DeepLabV3): a class for every pixel."""
 
 import streamlit as st
 
-from cnnlab.errors import LessonInputError
-from cnnlab.segmentation import PALETTE, class_areas, get_segmentation_model, overlay, segment, segmentation_models
-from cnnlab.unet import level_shapes
+from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segment, segmentation_models
+from cnnlab.unet import UNet, level_shapes
+from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
-from ui.widgets import image_picker, tr
+from ui.widgets import colour_chips, image_picker, tr
 
 NET_VIEW_SIZE = 64  # the input side used to show the shapes in the U
 
@@ -15,69 +15,75 @@ st.title(t("seg.title"))
 st.markdown(t("seg.intro"))
 c_model, c_image = st.columns(2)
 with c_model:
-    name = st.selectbox(
-        t("models.label"),
-        segmentation_models(),
-        key="seg.model",
-        format_func=lambda n: t(f"model.{n}"),
-        persist_state="session",
-    )
+    loaded = model_picker("seg.model", segmentation_models("semantic"), shared_segmentation_model, "lab.unet")
 with c_image:
     image = image_picker("seg.image", default_sample="generated_scene")
+lab = loaded.entry.lab_file is not None
 
-try:
-    loaded = get_segmentation_model(name)
-except LessonInputError as err:
-    st.error(err.message(t))
-    st.stop()
+
+def class_name(index: int) -> str:
+    name = loaded.class_names[index]
+    return t(f"seg.class.{name}") if lab else name.strip("_")
+
 
 tab_result, tab_net = st.tabs([t("seg.tab.result"), t("seg.tab.net")])
 with tab_result:
     if image is None:
         st.info(t("feat.need_image"))
     else:
-        result = segment(image.image, name)
-        names = [t(f"seg.class.{n}") for n in result.class_names]
+        result = segment(image.image, loaded.name)
+        colours = palette(len(loaded.class_names))
+        areas = class_areas(result.classes, len(loaded.class_names))
+        present = [k for k in range(1, len(areas)) if areas[k] > 0]
         c1, c2 = st.columns(2)
-        c1.plotly_chart(image_figure(overlay(image.image, result.classes), t("seg.overlay")), key="seg.fig.overlay")
-        chips = " ".join(
-            f"<span style='background:rgb{tuple(int(v) for v in PALETTE[k])};color:white;padding:2px 8px;"
-            f"border-radius:4px'>{names[k]}</span>"
-            for k in range(1, len(names))
+        view = c1.segmented_control(
+            t("seg.view"),
+            ["overlay", "mask"],
+            default="overlay",
+            key="seg.view",
+            format_func=lambda v: t(f"seg.view.{v}"),
+            persist_state="session",
         )
-        c1.html(f"<div data-testid='seg-legend'>{chips}</div>")
+        if view == "mask":
+            picture = colour_mask(result.classes, len(loaded.class_names))
+        else:
+            picture = overlay(image.image, result.classes)
+        c1.plotly_chart(image_figure(picture, t("seg.overlay")), key="seg.fig.overlay")
+        with c1:
+            colour_chips(
+                [(class_name(k), tuple(int(v) for v in colours[k])) for k in present], "seg-legend", t("seg.nothing")
+            )
         chosen = c2.selectbox(
-            t("seg.probability_of"), list(range(len(names))), index=1, key="seg.class", format_func=names.__getitem__
+            t("seg.probability_of"),
+            list(range(len(loaded.class_names))),
+            index=present[0] if present else 0,
+            key=f"seg.class.{loaded.name}",
+            format_func=class_name,
         )
         c2.plotly_chart(
-            map_figure(result.probabilities[chosen], t("seg.probability", name=names[chosen]), signed=False),
+            map_figure(result.probabilities[chosen], t("seg.probability", name=class_name(chosen)), signed=False),
             key="seg.fig.probability",
         )
-        areas = class_areas(result.classes, len(names))
-        st.table({t("seg.col.class"): names, t("seg.col.area"): [f"{a:.1%}" for a in areas]})
-        st.caption(
-            t(
-                "seg.timing",
-                ms=f"{result.seconds * 1000:.0f}",
-                device=result.device.upper(),
-                w=result.working_size[0],
-                h=result.working_size[1],
-                W=image.image.width,
-                H=image.image.height,
-            )
+        shown = [0, *present]
+        st.table(
+            {t("seg.col.class"): [class_name(k) for k in shown], t("seg.col.area"): [f"{areas[k]:.1%}" for k in shown]}
         )
-        if name.startswith("lab."):
+        inference_caption("seg.timing", result, image.image.size)
+        if lab:
             st.caption(t("seg.lab_note"))
 
 with tab_net:
-    st.markdown(t("seg.net.intro"))
-    rows = level_shapes(loaded.model, NET_VIEW_SIZE, NET_VIEW_SIZE)
-    st.table(
-        {
-            t("seg.col.stage"): [t(f"seg.stage.{r.stage}", level=r.level) for r in rows],
-            t("seg.col.shape"): [" × ".join(map(str, r.shape)) for r in rows],
-            t("seg.col.skip"): [t("seg.skip", level=r.level) if r.skip_joins else "" for r in rows],
-        }
-    )
-    params = sum(p.numel() for p in loaded.model.parameters())
-    st.caption(t("seg.net.params", params=f"{params:,}", depth=loaded.model.depth, size=NET_VIEW_SIZE))
+    if isinstance(loaded.model, UNet):
+        st.markdown(t("seg.net.intro"))
+        rows = level_shapes(loaded.model, NET_VIEW_SIZE, NET_VIEW_SIZE)
+        st.table(
+            {
+                t("seg.col.stage"): [t(f"seg.stage.{r.stage}", level=r.level) for r in rows],
+                t("seg.col.shape"): [" × ".join(map(str, r.shape)) for r in rows],
+                t("seg.col.skip"): [t("seg.skip", level=r.level) if r.skip_joins else "" for r in rows],
+            }
+        )
+        params = sum(p.numel() for p in loaded.model.parameters())
+        st.caption(t("seg.net.params", params=f"{params:,}", depth=loaded.model.depth, size=NET_VIEW_SIZE))
+    else:
+        st.markdown(t("seg.net.fcn", params=f"{sum(p.numel() for p in loaded.model.parameters()):,}"))

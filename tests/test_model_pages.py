@@ -7,7 +7,7 @@ import pytest
 from cnnlab import weights
 from tests.checkpoints import torch_home, write_checkpoint
 from tests.pagehelpers import open_page
-from ui.models import shared_model
+from ui.models import shared_model, shared_segmentation_model
 
 FEATURES = "lessons/features.py"
 
@@ -15,9 +15,11 @@ FEATURES = "lessons/features.py"
 @pytest.fixture
 def empty_home(tmp_path):
     shared_model.clear()
+    shared_segmentation_model.clear()
     with torch_home(tmp_path) as path:
         yield path
     shared_model.clear()
+    shared_segmentation_model.clear()
 
 
 def texts(elements):

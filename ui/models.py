@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from cnnlab import weights
-from cnnlab.models import LoadedModel, get_model, list_models
+from cnnlab.models import LoadedModel, get_model
+from cnnlab.segmentation import SegmentationModel, get_segmentation_model
 from cnnlab.weights import WeightsError
 from ui.widgets import tr
-
-FALLBACK = "lab.shapes"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def shared_model(name: str) -> LoadedModel:
-    """One instance per process and model, shared read-only by every session."""
+    """One classifier instance per process and model, shared read-only by every session."""
     return get_model(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def shared_segmentation_model(name: str) -> SegmentationModel:
+    """One segmentation model instance per process and model, shared read-only by every session."""
+    return get_segmentation_model(name)
 
 
 def _download(name: str) -> None:
@@ -36,14 +43,13 @@ def _download(name: str) -> None:
     st.session_state.pop(f"models.failed.{name}", None)
 
 
-def model_picker(key: str) -> LoadedModel:
-    """A model select box; returns the chosen model, or the lab model (with a message) when it cannot be had."""
+def model_picker(key: str, names: list[str], load: Callable[[str], object], fallback: str):
+    """A model select box; returns load(chosen), or load(fallback) with a message when it cannot be had."""
     t = tr()
-    names = list_models()
     name = st.selectbox(
         t("models.label"), names, key=key, format_func=lambda n: t(f"model.{n}"), persist_state="session"
     )
-    if name != FALLBACK and not weights.is_cached(name):
+    if name != fallback and not weights.is_cached(name):
         failed = st.session_state.get(f"models.failed.{name}")
         if failed:
             st.error(failed, icon=":material/cloud_off:")
@@ -56,15 +62,32 @@ def model_picker(key: str) -> LoadedModel:
             _download(name)
             st.rerun()
         st.caption(t("models.fallback"))
-        name = FALLBACK
+        name = fallback
     try:
-        loaded = shared_model(name)
+        loaded = load(name)
     except WeightsError as err:
         st.error(err.message(t), icon=":material/error:")
-        if name == FALLBACK:
+        if name == fallback:
             st.stop()
         st.caption(t("models.fallback"))
-        loaded = shared_model(FALLBACK)
+        loaded = load(fallback)
     if loaded.note == "cuda_oom":
         st.warning(t("models.cuda_oom", name=name))
     return loaded
+
+
+def inference_caption(catalog_key: str, result, picture_size: tuple[int, int]) -> None:
+    """The time, device and working size of a Segmentation or Detection, in the words of catalog_key."""
+    t = tr()
+    w, h = result.working_size
+    st.caption(
+        t(
+            catalog_key,
+            ms=f"{result.seconds * 1000:.0f}",
+            device=result.device.upper(),
+            w=w,
+            h=h,
+            W=picture_size[0],
+            H=picture_size[1],
+        )
+    )

@@ -16,9 +16,9 @@ def _square(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
     return fig
 
 
-def image_figure(rgb: np.ndarray, title: str) -> go.Figure:
+def image_figure(rgb: np.ndarray, title: str, height: int = HEIGHT) -> go.Figure:
     """(H, W, 3) uint8 image."""
-    return _square(go.Figure(go.Image(z=rgb)), title)
+    return _square(go.Figure(go.Image(z=rgb)), title, height)
 
 
 def map_figure(values: np.ndarray, title: str, signed: bool, colorbar: str = "") -> go.Figure:

@@ -5,6 +5,7 @@ This module and the pages are the only Streamlit importers; cnnlab stays headles
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import numpy as np
@@ -251,3 +252,16 @@ def preset_verdict(preset_id: str, output: np.ndarray, expected: np.ndarray) -> 
         st.success(t("preset.matches", id=preset_id))
     else:
         st.info(t("preset.edited", id=preset_id))
+
+
+def colour_chips(items: list[tuple[str, tuple[int, int, int]]], test_id: str, empty: str) -> None:
+    """A legend: each name on its colour, in black or white, whichever reads better."""
+
+    def chip(name: str, rgb: tuple[int, int, int]) -> str:
+        ink = "black" if 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 150 else "white"
+        return (
+            f"<span style='background:rgb{tuple(rgb)};color:{ink};padding:2px 8px;border-radius:4px;"
+            f"margin-right:4px'>{html.escape(name)}</span>"
+        )
+
+    st.html(f"<div data-testid='{test_id}'>{' '.join(chip(n, c) for n, c in items) or html.escape(empty)}</div>")

@@ -101,3 +101,14 @@ def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=60_000)
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def upload_to_picker(page, key: str, path: Path, data: bytes) -> None:
+    """Write data to path and give it to the image picker `key` (for example 'seg.image') through its upload tab."""
+    css = key.replace(".", "-")
+    page.locator(f".st-key-{css}-source").get_by_role("radio", name="Upload").click()
+    wait_idle(page)
+    path.write_bytes(data)
+    page.locator(f".st-key-{css}-upload input[type='file']").set_input_files(str(path))
+    page.wait_for_timeout(500)
+    wait_idle(page)

@@ -3,7 +3,7 @@
 import pytest
 
 from tests import imagefiles as files
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import upload_to_picker, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -11,13 +11,7 @@ pytestmark = pytest.mark.browser
 def test_uploaded_photo_gives_feature_maps(page, server_url, tmp_path):
     page.goto(f"{server_url}/feature-maps")
     wait_idle(page)
-    page.locator(".st-key-feat-image-source").get_by_role("radio", name="Upload").click()
-    wait_idle(page)
-    path = tmp_path / "photo.jpg"
-    path.write_bytes(files.big_jpeg())
-    page.locator(".st-key-feat-image-upload input[type='file']").set_input_files(str(path))
-    page.wait_for_timeout(500)
-    wait_idle(page)
+    upload_to_picker(page, "feat.image", tmp_path / "photo.jpg", files.big_jpeg())
     page.get_by_role("tab", name="Feature maps").click()
     panel = page.get_by_role("tabpanel", name="Feature maps")
     panel.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)

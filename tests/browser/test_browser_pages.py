@@ -16,6 +16,8 @@ PAGES = {
     "transposed-convolution": "Transposed convolution",
     "feature-maps": "Filters & feature maps",
     "architectures": "Architectures",
+    "segmentation": "Semantic segmentation (U-Net)",
+    "instance-segmentation": "Instance segmentation (Mask R-CNN)",
 }
 
 

@@ -5,7 +5,7 @@ import urllib.request
 import pytest
 
 from tests import imagefiles as files
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import upload_to_picker, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +22,7 @@ def upload(page, server_url, tmp_path, name, data):
     page.goto(f"{server_url}/edges")
     wait_idle(page)
     page.get_by_role("tab", name="On a photo").click()
-    page.locator(".st-key-edges-image-source").get_by_role("radio", name="Upload").click()
-    wait_idle(page)
-    path = tmp_path / name
-    path.write_bytes(data)
-    page.locator(".st-key-edges-image-upload input[type='file']").set_input_files(str(path))
-    page.wait_for_timeout(500)
-    wait_idle(page)
+    upload_to_picker(page, "edges.image", tmp_path / name, data)
 
 
 @pytest.mark.parametrize("name", list(files.GOOD))

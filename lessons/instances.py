@@ -1,0 +1,50 @@
+"""Lesson: instance segmentation with Mask R-CNN: a box, a class, a score and a mask for every object."""
+
+import streamlit as st
+
+from cnnlab.segmentation import detect, draw_instances, segmentation_models
+from ui.models import inference_caption, model_picker, shared_segmentation_model
+from ui.plots import image_figure
+from ui.widgets import image_picker, tr
+
+t = tr()
+st.title(t("inst.title"))
+st.markdown(t("inst.intro"))
+c_model, c_image = st.columns(2)
+with c_model:
+    loaded = model_picker("inst.model", segmentation_models("instance"), shared_segmentation_model, "lab.maskrcnn")
+    score_threshold = st.slider(t("inst.score"), 0.05, 0.95, 0.5, 0.05, key="inst.score", help=t("inst.score_help"))
+    mask_threshold = st.slider(t("inst.mask"), 0.1, 0.9, 0.5, 0.05, key="inst.mask", help=t("inst.mask_help"))
+with c_image:
+    image = image_picker("inst.image", default_sample="generated_scene")
+lab = loaded.entry.lab_file is not None
+
+
+def label_text(label: str) -> str:
+    return t(f"seg.class.{label}") if lab else label
+
+
+if image is None:
+    st.info(t("feat.need_image"))
+else:
+    result = detect(image.image, loaded.name, score_threshold, mask_threshold)
+    drawn = draw_instances(image.image, result.instances, len(loaded.class_names))
+    st.plotly_chart(image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
+    if result.instances:
+        st.dataframe(
+            {
+                "#": list(range(1, len(result.instances) + 1)),
+                t("inst.col.label"): [label_text(i.label) for i in result.instances],
+                t("inst.col.score"): [round(i.score, 3) for i in result.instances],
+                t("inst.col.box"): [", ".join(f"{v:.0f}" for v in i.box) for i in result.instances],
+                t("inst.col.area"): [int(i.mask.sum()) for i in result.instances],
+            },
+            hide_index=True,
+            key="inst.table",
+        )
+    else:
+        st.info(t("inst.none", threshold=score_threshold))
+    inference_caption("inst.timing", result, image.image.size)
+    if lab:
+        st.caption(t("inst.lab_note"))
+st.markdown(t("inst.how"))

@@ -318,11 +318,15 @@ def match_instances(
 
 
 DRAWING_SIDE = 600  # small pictures are enlarged to about this before drawing, so that the labels can be read
+LABEL_FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSans.ttf"  # has ă, â, î, ș, ț
 
 
-def draw_instances(image: Image.Image, instances: list[Instance], num_classes: int) -> np.ndarray:
-    """(k·H, k·W, 3) uint8: the picture with each instance's mask, box and 'label score' drawn (torchvision's
-    utilities); k = 1, or a whole number that brings a small picture's longer side to about DRAWING_SIDE."""
+def draw_instances(
+    image: Image.Image, instances: list[Instance], num_classes: int, names: list[str] | None = None
+) -> np.ndarray:
+    """(k·H, k·W, 3) uint8: the picture with each instance's mask, box and 'number: name score' drawn
+    (torchvision's utilities); names default to the labels. k = 1, or a whole number that brings a
+    small picture's longer side to about DRAWING_SIDE."""
     from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 
     k = max(1, round(DRAWING_SIDE / max(image.size)))
@@ -335,8 +339,11 @@ def draw_instances(image: Image.Image, instances: list[Instance], num_classes: i
     canvas = draw_segmentation_masks(canvas, masks, alpha=0.45, colors=colours)
     boxes = torch.tensor([i.box for i in instances], dtype=torch.float32) * k
     width = max(2, round(k * max(image.size) / 250))
-    labels = [f"{i.label} {i.score:.2f}" for i in instances]
-    canvas = draw_bounding_boxes(canvas, boxes, labels=labels, colors=colours, width=width, fill_labels=True)
+    names = names or [i.label for i in instances]
+    labels = [f"{n}: {name} {i.score:.2f}" for n, (name, i) in enumerate(zip(names, instances, strict=True), 1)]
+    font_size = max(12, round(max(canvas.shape[1:]) / 42))
+    font = {"font": str(LABEL_FONT), "font_size": font_size} if LABEL_FONT.is_file() else {}
+    canvas = draw_bounding_boxes(canvas, boxes, labels=labels, colors=colours, width=width, fill_labels=True, **font)
     return canvas.permute(1, 2, 0).numpy()
 
 

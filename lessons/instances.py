@@ -28,13 +28,14 @@ if image is None:
     st.info(t("feat.need_image"))
 else:
     result = detect(image.image, loaded.name, score_threshold, mask_threshold)
-    drawn = draw_instances(image.image, result.instances, len(loaded.class_names))
+    names = [label_text(i.label) for i in result.instances]
+    drawn = draw_instances(image.image, result.instances, len(loaded.class_names), names)
     st.plotly_chart(image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
     if result.instances:
         st.dataframe(
             {
                 "#": list(range(1, len(result.instances) + 1)),
-                t("inst.col.label"): [label_text(i.label) for i in result.instances],
+                t("inst.col.label"): names,
                 t("inst.col.score"): [round(i.score, 3) for i in result.instances],
                 t("inst.col.box"): [", ".join(f"{v:.0f}" for v in i.box) for i in result.instances],
                 t("inst.col.area"): [int(i.mask.sum()) for i in result.instances],

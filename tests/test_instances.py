@@ -85,3 +85,18 @@ def test_instance_page(lang):
     assert not at.exception
     at.slider(key="inst.mask").set_value(0.8).run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
+
+
+def test_drawn_labels_use_the_given_names_in_a_font_with_romanian_letters():
+    from PIL import ImageFont
+
+    from cnnlab.segmentation import LABEL_FONT
+
+    font = ImageFont.truetype(str(LABEL_FONT), 20)
+    missing = bytes(font.getmask("\ue000"))  # a private-use code point: the font's 'no glyph' box
+    assert all(bytes(font.getmask(letter)) != missing for letter in "ăâîșț")
+    image = Image.fromarray(draw_scene(12, 256, (3, 5)).image)
+    found = detect_instances(image, "lab.maskrcnn")
+    english = draw_instances(image, found, 5)
+    romanian = draw_instances(image, found, 5, ["pătrat"] * len(found))
+    assert found and not np.array_equal(english, romanian)

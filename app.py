@@ -4,13 +4,19 @@ import streamlit as st
 
 from cnnlab.device import device_label
 from cnnlab.i18n import DEFAULT_LANGUAGE, languages
-from ui.widgets import inject_style, tr
+from ui.widgets import forget_translated_selectboxes, inject_style, relabel_selectboxes, tr
 
 st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
 st.session_state.setdefault("lang", DEFAULT_LANGUAGE)
 names = languages()
 with st.sidebar:
-    st.selectbox(":material/translate: Language / Limba", list(names), key="lang", format_func=names.get)
+    st.selectbox(
+        ":material/translate: Language / Limba",
+        list(names),
+        key="lang",
+        format_func=names.get,
+        on_change=relabel_selectboxes,
+    )
     t = tr()
     st.toggle(t("sidebar.lecture_mode"), key="lecture_mode", help=t("sidebar.lecture_mode_help"))
     st.caption(t("sidebar.device", device=device_label()))
@@ -49,4 +55,5 @@ pages = [
 ]
 navigation = st.navigation(pages)
 inject_style()
+forget_translated_selectboxes()
 navigation.run()

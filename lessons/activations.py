@@ -7,7 +7,7 @@ from cnnlab.activations import FUNCTIONS, RANGES, activate, curve
 from cnnlab.filters import KERNELS, filter_image
 from cnnlab.images import to_gray
 from ui.plots import curves_figure, histogram_figure, map_figure
-from ui.widgets import image_picker, tr
+from ui.widgets import image_picker, tr, translated_key
 
 NAMES = [n for n in FUNCTIONS if n != "none"]
 
@@ -56,14 +56,14 @@ with tab_map:
         kernel_name = c1.selectbox(
             t("edges.filter"),
             list(KERNELS),
-            key="act.kernel",
+            key=translated_key("act.kernel"),
             persist_state="session",
             format_func=lambda k: t(f"filter.{k}"),
         )
         name = c2.selectbox(
             t("rgb.activation"),
             NAMES,
-            key="act.function",
+            key=translated_key("act.function"),
             persist_state="session",
             format_func=lambda n: t(f"activation.{n}"),
         )

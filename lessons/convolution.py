@@ -28,6 +28,7 @@ from ui.widgets import (
     show_matrices,
     step_controls,
     tr,
+    translated_key,
 )
 
 DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2 pooling, twice
@@ -176,7 +177,7 @@ with tab_rgb:
     activation = c2.selectbox(
         t("rgb.activation"),
         ["relu", "sigmoid", "tanh", "none"],
-        key="conv.rgb.act",
+        key=translated_key("conv.rgb.act"),
         persist_state="session",
         format_func=lambda a: t(f"activation.{a}"),
     )

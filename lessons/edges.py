@@ -10,7 +10,17 @@ from cnnlab.presets import worked_examples
 from cnnlab.steps import conv2d_steps
 from ui.matrix_html import MatrixView, mask, progress_view
 from ui.plots import image_figure, map_figure
-from ui.widgets import image_picker, legend, matrix_editor, preset_verdict, show_error, show_matrices, step_controls, tr
+from ui.widgets import (
+    image_picker,
+    legend,
+    matrix_editor,
+    preset_verdict,
+    show_error,
+    show_matrices,
+    step_controls,
+    tr,
+    translated_key,
+)
 
 t = tr()
 st.title(t("edges.title"))
@@ -28,7 +38,7 @@ with tab_small:
     case = st.selectbox(
         t("preset.label"),
         list(cases),
-        key="edges.preset",
+        key=translated_key("edges.preset"),
         persist_state="session",
         format_func=lambda k: t(f"edges.preset.{k}"),
     )
@@ -60,7 +70,7 @@ with tab_photo:
         choice = st.selectbox(
             t("edges.filter"),
             choices,
-            key="edges.filter",
+            key=translated_key("edges.filter"),
             persist_state="session",
             format_func=lambda k: t(f"filter.{k}"),
         )

@@ -20,7 +20,7 @@ from cnnlab.models import list_models
 from cnnlab.presets import worked_examples
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import image_picker, tr
+from ui.widgets import image_picker, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
@@ -61,7 +61,9 @@ with tab_filters:
         key="feat.fig.first",
     )
     c1, c2 = st.columns(2)
-    deeper = c1.selectbox(t("feat.filters.layer"), conv_names()[1:], key=f"feat.deeper.{name}", format_func=layer_label)
+    deeper = c1.selectbox(
+        t("feat.filters.layer"), conv_names()[1:], key=translated_key(f"feat.deeper.{name}"), format_func=layer_label
+    )
     conv = model.get_submodule(deeper)
     channel = int(
         c2.number_input(
@@ -84,7 +86,9 @@ with tab_maps:
         st.info(t("feat.need_image"))
     else:
         layer = layers[
-            st.selectbox(t("feat.maps.layer"), list(layers), key=f"feat.layer.{name}", format_func=layer_label)
+            st.selectbox(
+                t("feat.maps.layer"), list(layers), key=translated_key(f"feat.layer.{name}"), format_func=layer_label
+            )
         ]
         fmap = feature_maps(name, image.image, [layer.name])[layer.name]
         order = channels_by_mean(fmap)
@@ -99,7 +103,7 @@ with tab_maps:
         pick = c2.selectbox(
             t("feat.maps.enlarge"),
             shown,
-            key=f"feat.enlarge.{name}.{layer.name}",
+            key=translated_key(f"feat.enlarge.{name}.{layer.name}"),
             format_func=lambda c: t("feat.maps.channel", rank=shown.index(c) + 1, channel=c, mean=f"{means[c]:.3g}"),
         )
         c2.plotly_chart(
@@ -130,12 +134,16 @@ with tab_predict:
             c1.caption(t("feat.lab_classes"))
         convs = conv_names()
         cam_layer = c2.selectbox(
-            t("feat.cam.layer"), convs, index=len(convs) - 1, key=f"feat.cam_layer.{name}", format_func=layer_label
+            t("feat.cam.layer"),
+            convs,
+            index=len(convs) - 1,
+            key=translated_key(f"feat.cam_layer.{name}"),
+            format_func=layer_label,
         )
         target = c2.selectbox(
             t("feat.cam.class"),
             [None, *range(len(loaded.categories))],
-            key=f"feat.cam_class.{name}",
+            key=translated_key(f"feat.cam_class.{name}"),
             format_func=lambda i: (
                 t("feat.cam.top", category=predictions[0].category) if i is None else loaded.categories[i]
             ),

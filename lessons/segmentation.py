@@ -6,7 +6,7 @@ from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segm
 from cnnlab.unet import UNet, level_shapes
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
-from ui.widgets import colour_chips, image_picker, tr
+from ui.widgets import colour_chips, image_picker, tr, translated_key
 
 NET_VIEW_SIZE = 64  # the input side used to show the shapes in the U
 
@@ -57,7 +57,7 @@ with tab_result:
             t("seg.probability_of"),
             list(range(len(loaded.class_names))),
             index=present[0] if present else 0,
-            key=f"seg.class.{loaded.name}",
+            key=translated_key(f"seg.class.{loaded.name}"),
             format_func=class_name,
         )
         c2.plotly_chart(

@@ -10,7 +10,7 @@ from cnnlab import weights
 from cnnlab.models import LoadedModel, get_model
 from cnnlab.segmentation import SegmentationModel, get_segmentation_model
 from cnnlab.weights import WeightsError
-from ui.widgets import tr
+from ui.widgets import tr, translated_key
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -47,7 +47,11 @@ def model_picker(key: str, names: list[str], load: Callable[[str], object], fall
     """A model select box; returns load(chosen), or load(fallback) with a message when it cannot be had."""
     t = tr()
     name = st.selectbox(
-        t("models.label"), names, key=key, format_func=lambda n: t(f"model.{n}"), persist_state="session"
+        t("models.label"),
+        names,
+        key=translated_key(key),
+        format_func=lambda n: t(f"model.{n}"),
+        persist_state="session",
     )
     if name != fallback and not weights.is_cached(name):
         failed = st.session_state.get(f"models.failed.{name}")

@@ -26,6 +26,33 @@ def tr() -> Callable[..., str]:
     return translator(st.session_state.get("lang", DEFAULT_LANGUAGE))
 
 
+RELABEL = "_translated_selectboxes"
+
+
+def translated_key(key: str) -> str:
+    """Mark the selectbox `key` as showing translated labels; returns key.
+
+    Streamlit keeps a keyed selectbox's displayed text when only its format_func output changes
+    (streamlit#13788), so after a language switch it would still show the old language.
+    relabel_selectboxes() re-assigns the values of the boxes marked in the last run, which makes
+    the browser draw them again.
+    """
+    st.session_state.setdefault(RELABEL, set()).add(key)
+    return key
+
+
+def relabel_selectboxes() -> None:
+    """on_change of the language selectbox: redraw the translated selectboxes of the page."""
+    for key in st.session_state.get(RELABEL, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def forget_translated_selectboxes() -> None:
+    """At the start of each run, before the page: only the boxes this run draws get marked."""
+    st.session_state[RELABEL] = set()
+
+
 def inject_style() -> None:
     st.html(style(st.session_state.get("lecture_mode", False)))
 
@@ -201,7 +228,7 @@ def image_picker(key: str, default_sample: str | None = None) -> LoadedImage | N
             t("picker.sample_label"),
             names,
             index=names.index(default_sample) if default_sample in samples else 0,
-            key=f"{key}.sample",
+            key=translated_key(f"{key}.sample"),
             format_func=lambda n: t(f"sample.{n}"),
             persist_state="session",
         )
@@ -235,7 +262,7 @@ def preset_select(key: str, presets: dict, apply: Callable[[object], None], firs
     st.selectbox(
         t("preset.label"),
         [*presets, "custom"],
-        key=key,
+        key=translated_key(key),
         persist_state="session",
         on_change=load,
         format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),

@@ -71,6 +71,18 @@ def test_switching_to_romanian(page, server_url):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+def test_switching_language_relabels_the_open_pages_selectboxes(page, server_url):
+    """Streamlit would keep showing the English text of a keyed selectbox (streamlit#13788)."""
+    open_page(page, server_url, "instance-segmentation")
+    model, sample = page.locator(".st-key-inst-model input"), page.locator(".st-key-inst-image-sample input")
+    assert sample.get_attribute("value") == "Generated scene: several shapes"
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name="Română").click()
+    wait_idle(page)
+    assert model.get_attribute("value").startswith("Mask R-CNN de laborator")
+    assert sample.get_attribute("value") == "Scenă generată: mai multe forme"
+
+
 def test_bad_matrix_gets_a_message_in_the_browser(page, server_url):
     open_page(page, server_url, "convolution")
     page.get_by_role("tab", name="Step by step").click()

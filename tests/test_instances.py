@@ -100,3 +100,15 @@ def test_drawn_labels_use_the_given_names_in_a_font_with_romanian_letters():
     english = draw_instances(image, found, 5)
     romanian = draw_instances(image, found, 5, ["pătrat"] * len(found))
     assert found and not np.array_equal(english, romanian)
+
+
+def test_concurrent_detections_on_the_shared_model_are_identical():
+    from concurrent.futures import ThreadPoolExecutor
+
+    pictures = [Image.fromarray(draw_scene(seed, size, (2, 4)).image) for seed, size in [(3, 128), (4, 256), (5, 200)]]
+    expected = [detect_instances(p, "lab.maskrcnn") for p in pictures]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda k: (k % 3, detect_instances(pictures[k % 3], "lab.maskrcnn")), range(24)))
+    for k, found in results:
+        assert [(i.label, round(i.score, 4)) for i in found] == [(i.label, round(i.score, 4)) for i in expected[k]]
+        assert all(np.array_equal(a.mask, b.mask) for a, b in zip(found, expected[k], strict=True))

@@ -334,7 +334,8 @@ def draw_instances(
     canvas = torch.from_numpy(pixels.copy()).permute(2, 0, 1)
     if not instances:
         return canvas.permute(1, 2, 0).numpy()
-    colours = [tuple(int(v) for v in palette(num_classes)[i.label_index]) for i in instances]
+    class_colours = palette(num_classes)
+    colours = [tuple(int(v) for v in class_colours[i.label_index]) for i in instances]
     masks = torch.from_numpy(np.stack([i.mask.repeat(k, 0).repeat(k, 1) for i in instances]))
     canvas = draw_segmentation_masks(canvas, masks, alpha=0.45, colors=colours)
     boxes = torch.tensor([i.box for i in instances], dtype=torch.float32) * k

@@ -38,6 +38,15 @@ VALIDATION_SEEDS = (1_000_000, 2_000)  # never seen in training
 BATCH = 32
 
 
+def _optimise(loss: torch.Tensor, optimiser: torch.optim.Optimizer, schedule) -> float:
+    """One training step on loss; returns its value."""
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    schedule.step()
+    return loss.item()
+
+
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> float:
     """Accuracy of model on (N, 3, H, W) images with (N,) labels."""
     model.eval()
@@ -69,11 +78,7 @@ def train_classifier(epochs: int, device: torch.device, seed: int = 0) -> tuple[
             flip = torch.rand(len(batch), generator=generator) < 0.5  # shapes have no handedness
             images[flip] = images[flip].flip(-1)
             loss = nn.functional.cross_entropy(model(images.to(device)), y[batch].to(device))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item()
+            total += _optimise(loss, optimiser, schedule)
         accuracy = evaluate(model, vx, vy, device)
         print(
             f"epoch {epoch + 1}/{epochs}: loss {total / (k + 1):.3f}, "
@@ -108,11 +113,7 @@ def train_unet(epochs: int, device: torch.device, seed: int = 0) -> tuple[UNet, 
             if torch.rand(1, generator=generator) < 0.5:  # flips are free extra data for shapes
                 images, targets = images.flip(-1), targets.flip(-1)
             loss = nn.functional.cross_entropy(model(images.to(device)), targets.to(device))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item()
+            total += _optimise(loss, optimiser, schedule)
         model.eval()
         with torch.inference_mode():
             predicted = torch.cat([model(vx[i : i + 100].to(device)).argmax(1).cpu() for i in range(0, len(vx), 100)])
@@ -182,11 +183,7 @@ def train_maskrcnn(epochs: int, device: torch.device, seed: int = 0) -> tuple[nn
             images = [image.to(device) for image, _ in batch]
             targets = [{key: value.to(device) for key, value in target.items()} for _, target in batch]
             loss = sum(model(images, targets).values())
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item()
+            total += _optimise(loss, optimiser, schedule)
         scores = evaluate_instances(model, validation, device)
         print(
             f"epoch {epoch + 1}/{epochs}: loss {total / steps:.3f}, scenes right {scores['scenes_right']:.3f}, "

@@ -6,9 +6,14 @@ from cnnlab.device import device_label
 from cnnlab.i18n import DEFAULT_LANGUAGE, languages
 from ui.widgets import forget_translated_selectboxes, inject_style, relabel_selectboxes, tr
 
-st.set_page_config(page_title="CNN Lab", page_icon="🧠", layout="wide")
-st.session_state.setdefault("lang", DEFAULT_LANGUAGE)
+# A link opened with ?lecture=true is a projector: the sidebar starts folded to give the demo the width.
+projector = st.query_params.get("lecture", "").lower() == "true"
+st.set_page_config(
+    page_title="CNN Lab", page_icon="🧠", layout="wide", initial_sidebar_state="collapsed" if projector else "auto"
+)
 names = languages()
+if "lang" not in st.session_state:  # first run of this session: a link's ?lang= wins
+    st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in names else DEFAULT_LANGUAGE
 with st.sidebar:
     st.selectbox(
         ":material/translate: Language / Limba",
@@ -17,8 +22,13 @@ with st.sidebar:
         format_func=names.get,
         on_change=relabel_selectboxes,
     )
+    # ?lang=ro (the code, not the name a bound selectbox would write): a shared link opens in the same language.
+    if st.session_state["lang"] == DEFAULT_LANGUAGE:
+        st.query_params.pop("lang", None)
+    elif st.query_params.get("lang") != st.session_state["lang"]:
+        st.query_params["lang"] = st.session_state["lang"]
     t = tr()
-    st.toggle(t("sidebar.lecture_mode"), key="lecture_mode", help=t("sidebar.lecture_mode_help"))
+    st.toggle(t("sidebar.lecture_mode"), key="lecture", help=t("sidebar.lecture_mode_help"), bind="query-params")
     st.caption(t("sidebar.device", device=device_label()))
 
 pages = [

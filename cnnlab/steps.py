@@ -26,6 +26,14 @@ def _as_matrix(a, name: str) -> np.ndarray:
     return m
 
 
+MAX_STEPS = 1024  # a step-through longer than this teaches nothing more and costs memory per frame
+
+
+def _check_steps(count: int) -> None:
+    if count > MAX_STEPS:
+        raise LessonInputError("error.too_many_steps", steps=count, max=MAX_STEPS)
+
+
 def pad2d(x: np.ndarray, padding: int) -> np.ndarray:
     """Zero padding on all four sides: (H, W) -> (H + 2P, W + 2P)."""
     return np.pad(x, padding) if padding else x.copy()
@@ -74,6 +82,7 @@ def conv2d_steps(x, w, *, stride: int = 1, padding: int = 0, dilation: int = 1, 
     x, w = _as_matrix(x, "input_matrix"), _as_matrix(w, "kernel_matrix")
     out_h = conv_output_size(x.shape[0], w.shape[0], stride, padding, dilation)
     out_w = conv_output_size(x.shape[1], w.shape[1], stride, padding, dilation)
+    _check_steps(out_h * out_w)
     xp = pad2d(x, padding)
     output, filled = np.zeros((out_h, out_w)), np.zeros((out_h, out_w), dtype=bool)
     steps = []
@@ -184,6 +193,7 @@ def transposed_conv2d_steps(
     x, w = _as_matrix(x, "input_matrix"), _as_matrix(w, "kernel_matrix")
     out_h = transposed_conv_output_size(x.shape[0], w.shape[0], stride, padding, output_padding)
     out_w = transposed_conv_output_size(x.shape[1], w.shape[1], stride, padding, output_padding)
+    _check_steps(x.size)
     canvas = np.zeros((out_h + 2 * padding, out_w + 2 * padding))
     steps = []
     for i in range(x.shape[0]):
@@ -241,7 +251,8 @@ def transposed_conv_as_conv(x, w, *, stride: int = 1, padding: int = 0, output_p
         sl = (slice(crop, padded.shape[0] - crop), slice(crop, padded.shape[1] - crop))
         padded, in_dilated, input_mask = padded[sl], in_dilated[sl], input_mask[sl]
     flipped = w[::-1, ::-1].copy()
-    output = conv2d_steps(padded, flipped)[-1].output
+    windows = np.lib.stride_tricks.sliding_window_view(padded, flipped.shape)  # (H_out, W_out, K, K)
+    output = np.einsum("ijkl,kl->ij", windows, flipped)
     return TransposedAsConv(dilated, padded, in_dilated & ~input_mask, ~in_dilated, flipped, conv_padding, output)
 
 
@@ -269,6 +280,7 @@ def _pool_steps(x, kernel_size: int, stride: int | None, padding: int, mode: str
     stride = kernel_size if stride is None else stride
     out_h = pool_output_size(x.shape[0], kernel_size, stride, padding)
     out_w = pool_output_size(x.shape[1], kernel_size, stride, padding)
+    _check_steps(out_h * out_w)
     # torch pads max pooling with -inf (padding never wins) and average pooling with zeros.
     xp = np.pad(x, padding, constant_values=-np.inf if mode == "max" else 0.0)
     output, filled = np.zeros((out_h, out_w)), np.zeros((out_h, out_w), dtype=bool)

@@ -7,13 +7,13 @@ from cnnlab.activations import FUNCTIONS, RANGES, activate, curve
 from cnnlab.filters import KERNELS, filter_image
 from cnnlab.images import to_gray
 from ui.plots import curves_figure, histogram_figure, map_figure
-from ui.widgets import image_picker, tr, translated_key
+from ui.widgets import chart, image_picker, intro, tr, translated_key
 
 NAMES = [n for n in FUNCTIONS if n != "none"]
 
 t = tr()
 st.title(t("act.title"))
-st.markdown(t("act.intro"))
+intro(t("act.intro"))
 tab_curves, tab_map, tab_notes = st.tabs([t("act.tab.curves"), t("act.tab.map"), t("act.tab.notes")])
 
 
@@ -36,10 +36,8 @@ with tab_curves:
     x = np.linspace(-5, 5, 401)
     values = {t(f"activation.{n}"): curve(n, x) for n in chosen}
     c1, c2 = st.columns(2)
-    c1.plotly_chart(curves_figure(x, {k: v[0] for k, v in values.items()}, t("act.values")), key="act.fig.values")
-    c2.plotly_chart(
-        curves_figure(x, {k: v[1] for k, v in values.items()}, t("act.derivatives")), key="act.fig.derivatives"
-    )
+    chart(c1, curves_figure(x, {k: v[0] for k, v in values.items()}, t("act.values")), key="act.fig.values")
+    chart(c2, curves_figure(x, {k: v[1] for k, v in values.items()}, t("act.derivatives")), key="act.fig.derivatives")
     st.table(
         {
             t("act.function"): [t(f"activation.{n}") for n in NAMES],
@@ -69,12 +67,14 @@ with tab_map:
         )
         feature, device = filter_image(to_gray(loaded.image), KERNELS[kernel_name])
         after = activate(name, feature)
-        c1.plotly_chart(map_figure(feature, t("act.before"), signed=True), key="act.fig.before")
-        c2.plotly_chart(
+        chart(c1, map_figure(feature, t("act.before"), signed=True), key="act.fig.before")
+        chart(
+            c2,
             map_figure(after, t("act.after", name=t(f"activation.{name}")), signed=bool((after < 0).any())),
             key="act.fig.after",
         )
-        st.plotly_chart(
+        chart(
+            st,
             histogram_figure(
                 {t("act.before"): feature, t("act.after", name=t(f"activation.{name}")): after}, t("act.histogram")
             ),

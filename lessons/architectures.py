@@ -7,12 +7,12 @@ import streamlit as st
 from cnnlab.architectures import C3_TABLE, bottleneck_comparison, lenet5_table, yolo_output_shape
 from cnnlab.arithmetic import dense_head_weights
 from cnnlab.presets import worked_examples
-from ui.widgets import int_input, tr
+from ui.widgets import int_input, intro, tr
 
 t = tr()
 examples = worked_examples()
 st.title(t("arch.title"))
-st.markdown(t("arch.intro"))
+intro(t("arch.intro"))
 tab_lenet, tab_bottleneck, tab_gap, tab_yolo = st.tabs(
     [t("arch.tab.lenet"), t("arch.tab.bottleneck"), t("arch.tab.gap"), t("arch.tab.yolo")]
 )

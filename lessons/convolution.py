@@ -16,19 +16,22 @@ from cnnlab.arithmetic import (
 from cnnlab.errors import LessonInputError
 from cnnlab.matrices import matrix_text
 from cnnlab.presets import conv_presets, rgb_example
-from cnnlab.steps import conv2d_steps, fmt, multichannel_conv2d_steps, pad2d
-from ui.matrix_html import MatrixView, mask, padded_roles, progress_view
+from cnnlab.snippets import conv2d_code, rgb_conv2d_code
+from cnnlab.steps import conv2d_steps, multichannel_conv2d_steps, pad2d
+from ui.matrix_html import padded_roles
+from ui.stepper import stepper
+from ui.traces import conv_trace, rgb_trace, verdict
 from ui.widgets import (
+    demo_layout,
+    field_columns,
     int_input,
-    legend,
+    intro,
     matrix_editor,
     preset_select,
-    preset_verdict,
     show_error,
-    show_matrices,
-    step_controls,
     tr,
     translated_key,
+    url_choice,
 )
 
 DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2 pooling, twice
@@ -42,7 +45,7 @@ DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2
 
 t = tr()
 st.title(t("conv.title"))
-st.markdown(t("conv.intro"))
+intro(t("conv.intro"))
 
 tab_size, tab_steps, tab_rgb, tab_rf = st.tabs(
     [t("conv.tab.size"), t("conv.tab.steps"), t("conv.tab.rgb"), t("conv.tab.rf")]
@@ -115,95 +118,86 @@ with tab_size:
 # --- Step through -------------------------------------------------------------------------
 with tab_steps:
     presets = conv_presets()
-    st.markdown(t("conv.steps.intro"))
 
     def apply_preset(p) -> None:
         st.session_state["conv.x"], st.session_state["conv.w"] = matrix_text(p.input), matrix_text(p.kernel)
         st.session_state["conv.stride"], st.session_state["conv.padding"] = p.stride, p.padding
-        st.session_state["conv.dilation"], st.session_state["conv.steps.step"] = 1, 1
+        st.session_state["conv.dilation"] = 1
 
-    preset = preset_select("conv.preset", presets, apply_preset, first_visit_key="conv.x")
-    c1, c2, c3 = st.columns([3, 2, 2])
-    with c1:
-        x = matrix_editor(t("conv.input"), "conv.x", presets["W1"].input)
-    with c2:
-        w = matrix_editor(t("conv.kernel"), "conv.w", presets["W1"].kernel)
-    with c3:
-        stride = int_input(t("param.stride"), "conv.stride", 1, 0, 8)
-        padding = int_input(t("param.padding"), "conv.padding", 0, 0, 6)
-        dilation = int_input(t("param.dilation"), "conv.dilation", 1, 1, 4)
-    if x is None or w is None:
-        st.stop()
-    try:
-        steps = conv2d_steps(x, w, stride=stride, padding=padding, dilation=dilation)
-    except LessonInputError as err:
-        show_error(err)
-        st.stop()
-    xp = pad2d(x, padding)
-    roles = padded_roles(xp.shape, padding)
-    legend("input", "padding", "kernel", "output")
-
-    def render(i: int) -> None:
-        step = steps[i]
-        show_matrices(
-            MatrixView(
+    settings, result = demo_layout()
+    with settings:
+        intro(t("conv.steps.intro"))
+        preset = preset_select("conv.preset", presets, apply_preset, first_visit_key="conv.x")
+        c1, c2, c3 = field_columns([3, 2, 2])
+        with c1:
+            x = matrix_editor(t("conv.input"), "conv.x", presets["W1"].input)
+        with c2:
+            w = matrix_editor(t("conv.kernel"), "conv.w", presets["W1"].kernel)
+        with c3:
+            stride = int_input(t("param.stride"), "conv.stride", 1, 0, 8)
+            padding = int_input(t("param.padding"), "conv.padding", 0, 0, 6)
+            dilation = int_input(t("param.dilation"), "conv.dilation", 1, 1, 4)
+    with result:
+        if x is None or w is None:
+            st.stop()
+        try:
+            steps = conv2d_steps(x, w, stride=stride, padding=padding, dilation=dilation)
+        except LessonInputError as err:
+            show_error(err)
+            st.stop()
+        xp = pad2d(x, padding)
+        final = verdict(t, preset.id if preset else None, steps[-1].output, preset.expected if preset else None)
+        stepper(
+            "conv.steps",
+            lambda: conv_trace(
+                t,
+                steps,
                 xp,
-                t("conv.padded_input") if padding else t("conv.input"),
-                roles,
-                highlight=mask(xp.shape, step.cells),
-                name="input",
+                padded_roles(xp.shape, padding),
+                w,
+                input_caption=t("conv.padded_input") if padding else t("conv.input"),
+                final=final,
             ),
-            "∗",
-            MatrixView(w, t("conv.kernel"), "kernel", name="kernel"),
-            "=",
-            progress_view(step, t("conv.output")),
+            legend=("input", "padding", "kernel", "output"),
+            code=lambda: conv2d_code(x, w, stride=stride, padding=padding, dilation=dilation),
         )
-        st.markdown(t("conv.step.cell", row=step.out_row + 1, col=step.out_col + 1))
-        st.code(step.expression(), language=None, wrap_lines=True)
-        if i == len(steps) - 1 and preset is not None:
-            preset_verdict(preset.id, step.output, preset.expected)
-
-    step_controls("conv.steps", len(steps), render)
-    if preset is not None and preset.note:
-        st.caption(t(f"preset.{preset.id}.note"))
+        if preset is not None and preset.note:
+            st.caption(t(f"preset.{preset.id}.note"))
 
 # --- RGB convolution ----------------------------------------------------------------------
 with tab_rgb:
-    st.markdown(t("rgb.intro"))
     rgb_x, rgb_w = rgb_example()
-    c1, c2 = st.columns(2)
-    st.session_state.setdefault("conv.rgb.bias", -8.0)
-    bias = c1.slider(t("rgb.bias"), -10.0, 10.0, key="conv.rgb.bias", persist_state="session", step=0.5)
-    activation = c2.selectbox(
-        t("rgb.activation"),
-        ["relu", "sigmoid", "tanh", "none"],
-        key=translated_key("conv.rgb.act"),
-        persist_state="session",
-        format_func=lambda a: t(f"activation.{a}"),
-    )
-    rgb_steps = multichannel_conv2d_steps(rgb_x, rgb_w, bias=bias, padding=0, activation=activation)
-    channel_names = [t("rgb.red"), t("rgb.green"), t("rgb.blue")]
-
-    def render_rgb(i: int) -> None:
-        step = rgb_steps[i]
-        window = mask(rgb_x.shape[1:], step.cells)
-        for c in range(3):
-            show_matrices(
-                MatrixView(rgb_x[c], f"{channel_names[c]} · {t('conv.input')}", "input", highlight=window),
-                "∗",
-                MatrixView(rgb_w[c], f"{channel_names[c]} · {t('conv.kernel')}", "kernel"),
-                "=",
-                fmt(step.channel_sums[c]),
-            )
-        sums = " + ".join(fmt(v) for v in step.channel_sums)
-        st.code(
-            f"{sums} + ({fmt(step.bias)}) = {fmt(step.pre_activation)}\n"
-            f"{t(f'activation.{activation}')}({fmt(step.pre_activation)}) = {fmt(step.value)}",
-            language=None,
+    settings, result = demo_layout()
+    with settings:
+        intro(t("rgb.intro"))
+        c1, c2 = field_columns([1, 1])
+        bias = c1.slider(
+            t("rgb.bias"),
+            -10.0,
+            10.0,
+            value=-8.0,
+            key="conv.rgb.bias",
+            persist_state="session",
+            step=0.5,
+            bind="query-params",
         )
-        show_matrices(progress_view(step, t("rgb.feature_map"), name="rgb-output"))
-
-    step_controls("conv.rgb", len(rgb_steps), render_rgb)
+        with c2:
+            activation = url_choice(
+                st.selectbox,
+                t("rgb.activation"),
+                ["relu", "sigmoid", "tanh", "none"],
+                key=translated_key("conv.rgb.act"),
+                format_func=lambda a: t(f"activation.{a}"),
+            )
+    with result:
+        rgb_steps = multichannel_conv2d_steps(rgb_x, rgb_w, bias=bias, padding=0, activation=activation)
+        channel_names = [t("rgb.red"), t("rgb.green"), t("rgb.blue")]
+        stepper(
+            "conv.rgb",
+            lambda: rgb_trace(t, rgb_steps, rgb_x, rgb_w, channel_names, activation),
+            legend=("input", "kernel", "output"),
+            code=lambda: rgb_conv2d_code(rgb_x, rgb_w, bias=bias, activation=activation),
+        )
 
 # --- Receptive field and weights ----------------------------------------------------------
 with tab_rf:

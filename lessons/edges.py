@@ -7,24 +7,28 @@ from cnnlab.errors import LessonInputError
 from cnnlab.filters import KERNELS, SIGNED, filter_image, sobel
 from cnnlab.images import to_gray
 from cnnlab.presets import worked_examples
+from cnnlab.snippets import conv2d_code
 from cnnlab.steps import conv2d_steps
-from ui.matrix_html import MatrixView, mask, progress_view
+from ui.matrix_html import MatrixView
 from ui.plots import image_figure, map_figure
+from ui.stepper import stepper
+from ui.traces import conv_trace, verdict
 from ui.widgets import (
+    chart,
+    demo_layout,
     image_picker,
-    legend,
+    intro,
     matrix_editor,
-    preset_verdict,
     show_error,
     show_matrices,
-    step_controls,
     tr,
     translated_key,
+    url_choice,
 )
 
 t = tr()
 st.title(t("edges.title"))
-st.markdown(t("edges.intro"))
+intro(t("edges.intro"))
 tab_small, tab_photo = st.tabs([t("edges.tab.small"), t("edges.tab.photo")])
 
 with tab_small:
@@ -35,32 +39,35 @@ with tab_small:
         "W6": (step_image.T.copy(), KERNELS["sobel_y"]),
         "W6T": (step_image, KERNELS["sobel_x"]),
     }
-    case = st.selectbox(
-        t("preset.label"),
-        list(cases),
-        key=translated_key("edges.preset"),
-        persist_state="session",
-        format_func=lambda k: t(f"edges.preset.{k}"),
-    )
-    x, kernel = cases[case]
-    steps = conv2d_steps(x, kernel)
-    legend("input", "kernel", "output")
-
-    def render(i: int) -> None:
-        step = steps[i]
-        show_matrices(
-            MatrixView(x, t("conv.input"), "input", highlight=mask(x.shape, step.cells), name="edge-input"),
-            "∗",
-            MatrixView(kernel, t("conv.kernel"), "kernel", name="edge-kernel"),
-            "=",
-            progress_view(step, t("conv.output"), name="edge-output"),
+    settings, result = demo_layout()
+    with settings:
+        case = url_choice(
+            st.selectbox,
+            t("preset.label"),
+            list(cases),
+            key=translated_key("edges.preset"),
+            format_func=lambda k: t(f"edges.preset.{k}"),
         )
-        st.code(step.expression(), language=None, wrap_lines=True)
-        if i == len(steps) - 1 and case == "W4":
-            preset_verdict("W4", step.output, w4["expected"])
-
-    step_controls(f"edges.{case}", len(steps), render)
-    st.markdown(t(f"edges.preset.{case}.explain"))
+        x, kernel = cases[case]
+        st.markdown(t(f"edges.preset.{case}.explain"))
+    with result:
+        steps = conv2d_steps(x, kernel)
+        final = verdict(t, "W4", steps[-1].output, w4["expected"]) if case == "W4" else None
+        stepper(
+            f"edges.{case}",
+            lambda: conv_trace(
+                t,
+                steps,
+                x,
+                "input",
+                kernel,
+                input_caption=t("conv.input"),
+                names=("edge-input", "edge-kernel", "edge-output"),
+                final=final,
+            ),
+            legend=("input", "kernel", "output"),
+            code=lambda: conv2d_code(x, kernel),
+        )
 
 with tab_photo:
     loaded = image_picker("edges.image")
@@ -96,8 +103,8 @@ with tab_photo:
             show_error(err)
             st.stop()
         c1, c2 = st.columns(2)
-        c1.plotly_chart(image_figure(np.asarray(loaded.image), t("edges.original")), key="edges.fig.original")
-        c2.plotly_chart(map_figure(response, t(f"filter.{choice}"), signed), key="edges.fig.response")
+        chart(c1, image_figure(np.asarray(loaded.image), t("edges.original")), key="edges.fig.original")
+        chart(c2, map_figure(response, t(f"filter.{choice}"), signed), key="edges.fig.response")
         if signed:
             st.info(t("edges.signed_why"))
         st.caption(t("edges.device", device=device, h=gray.shape[0], w=gray.shape[1]))

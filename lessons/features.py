@@ -20,13 +20,13 @@ from cnnlab.models import list_models
 from cnnlab.presets import worked_examples
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import image_picker, tr, translated_key
+from ui.widgets import chart, image_picker, intro, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
 t = tr()
 st.title(t("feat.title"))
-st.markdown(t("feat.intro"))
+intro(t("feat.intro"))
 pick_model, pick_image = st.columns(2)
 with pick_model:
     loaded = model_picker("feat.model", list_models(), shared_model, "lab.shapes")
@@ -56,7 +56,8 @@ with tab_filters:
     rgb = first_layer_filters_rgb(model)
     count, k = rgb.shape[0], rgb.shape[1]
     st.markdown(t("feat.filters.first", count=count, k=k))
-    st.plotly_chart(
+    chart(
+        st,
         rgb_grid_figure(mosaic(rgb, columns=8), t("feat.filters.first_title", count=count, k=k)),
         key="feat.fig.first",
     )
@@ -76,7 +77,8 @@ with tab_filters:
     )
     kernels = kernels_for_input_channel(model, deeper, channel)[:MAX_TILES]
     st.markdown(t("feat.filters.deeper", layer=layers[deeper].label, shown=len(kernels), total=conv.out_channels))
-    st.plotly_chart(
+    chart(
+        st,
         tiles_figure(mosaic(kernels, columns=16), t("feat.filters.deeper_title", channel=channel), signed=True),
         key="feat.fig.deeper",
     )
@@ -95,7 +97,8 @@ with tab_maps:
         shown = order[:MAX_TILES]
         st.markdown(t("feat.maps.grid", shown=len(shown), total=fmap.shape[0], layer=layer.label))
         c1, c2 = st.columns([3, 2])
-        c1.plotly_chart(
+        chart(
+            c1,
             tiles_figure(mosaic(scaled_tiles(fmap, shown), columns=8), t("feat.maps.grid_title"), signed=False),
             key="feat.fig.grid",
         )
@@ -106,7 +109,8 @@ with tab_maps:
             key=translated_key(f"feat.enlarge.{name}.{layer.name}"),
             format_func=lambda c: t("feat.maps.channel", rank=shown.index(c) + 1, channel=c, mean=f"{means[c]:.3g}"),
         )
-        c2.plotly_chart(
+        chart(
+            c2,
             map_figure(fmap[pick].numpy(), t("feat.maps.one", channel=pick), signed=bool((fmap[pick] < 0).any())),
             key="feat.fig.one",
         )
@@ -126,7 +130,8 @@ with tab_predict:
     else:
         predictions = top_classes(loaded, image.image, k=5)
         c1, c2 = st.columns(2)
-        c1.plotly_chart(
+        chart(
+            c1,
             bars_figure([p.category for p in predictions], [p.probability for p in predictions], t("feat.top5")),
             key="feat.fig.top5",
         )
@@ -150,7 +155,8 @@ with tab_predict:
         )
         cam, used = grad_cam(loaded, image.image, cam_layer, target)
         view = np.asarray(loaded.view(image.image))
-        c2.plotly_chart(
+        chart(
+            c2,
             overlay_figure(
                 view, cam, t("feat.cam.title", category=loaded.categories[used], layer=layers[cam_layer].label)
             ),

@@ -5,11 +5,11 @@ import streamlit as st
 from cnnlab.segmentation import detect, draw_instances, segmentation_models
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure
-from ui.widgets import image_picker, tr
+from ui.widgets import chart, image_picker, intro, tr
 
 t = tr()
 st.title(t("inst.title"))
-st.markdown(t("inst.intro"))
+intro(t("inst.intro"))
 c_model, c_image = st.columns(2)
 with c_model:
     loaded = model_picker("inst.model", segmentation_models("instance"), shared_segmentation_model, "lab.maskrcnn")
@@ -30,7 +30,7 @@ else:
     result = detect(image.image, loaded.name, score_threshold, mask_threshold)
     names = [label_text(i.label) for i in result.instances]
     drawn = draw_instances(image.image, result.instances, len(loaded.class_names), names)
-    st.plotly_chart(image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
+    chart(st, image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
     if result.instances:
         st.dataframe(
             {

@@ -9,6 +9,7 @@ from cnnlab.filters import pool_image
 from cnnlab.images import to_gray
 from cnnlab.matrices import matrix_text
 from cnnlab.presets import pooling_presets, worked_examples
+from cnnlab.snippets import HEADER, interpolate_code, pool2d_code, unpool_code
 from cnnlab.steps import (
     avg_pool2d_steps,
     max_pool2d_steps,
@@ -18,24 +19,30 @@ from cnnlab.steps import (
     transposed_conv2d_steps,
 )
 from cnnlab.upsampling import upsample_bilinear, upsample_nearest
-from ui.matrix_html import MatrixView, mask, padded_roles, progress_view
+from ui.matrix_html import MatrixView, mask, padded_roles
 from ui.plots import map_figure
+from ui.stepper import stepper
+from ui.traces import pool_trace, verdict
 from ui.widgets import (
+    chart,
+    code_export,
+    demo_layout,
+    field_columns,
     image_picker,
     int_input,
-    legend,
+    intro,
     matrix_editor,
     preset_select,
     preset_verdict,
     show_error,
     show_matrices,
-    step_controls,
     tr,
+    url_choice,
 )
 
 t = tr()
 st.title(t("pool.title"))
-st.markdown(t("pool.intro"))
+intro(t("pool.intro"))
 presets = pooling_presets()
 tab_steps, tab_unpool, tab_up, tab_gap, tab_photo = st.tabs(
     [t("pool.tab.steps"), t("pool.tab.unpool"), t("pool.tab.up"), t("pool.tab.gap"), t("pool.tab.photo")]
@@ -46,60 +53,46 @@ with tab_steps:
     def apply_preset(p) -> None:
         st.session_state["pool.x"] = matrix_text(p.input)
         st.session_state["pool.k"], st.session_state["pool.s"] = p.kernel_size, p.stride
-        st.session_state["pool.p"], st.session_state["pool.steps.step"] = 0, 1
+        st.session_state["pool.p"] = 0
 
-    preset = preset_select("pool.preset", presets, apply_preset, first_visit_key="pool.x")
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        x = matrix_editor(t("conv.input"), "pool.x", presets["W5"].input)
-    with c2:
-        mode = st.radio(
-            t("pool.mode"),
-            ["max", "avg"],
-            key="pool.mode",
-            horizontal=True,
-            persist_state="session",
-            format_func=lambda m: t(f"pool.mode.{m}"),
-        )
-        kernel = int_input(t("param.kernel"), "pool.k", 3, 1, 8)
-        stride = int_input(t("param.stride"), "pool.s", 3, 0, 8)
-        padding = int_input(t("param.padding"), "pool.p", 0, 0, 4)
-    if x is None:
-        st.stop()
-    trace = max_pool2d_steps if mode == "max" else avg_pool2d_steps
-    try:
-        steps = trace(x, kernel, stride=stride, padding=padding)
-    except LessonInputError as err:
-        show_error(err)
-        st.stop()
-    xp = pad2d(x, padding)
-    roles = padded_roles(xp.shape, padding)
-    legend("input", "padding", "output")
-
-    def render(i: int) -> None:
-        step = steps[i]
-        window = mask(xp.shape, step.cells)
-        show_matrices(
-            MatrixView(xp, t("conv.input"), roles, highlight=window, dim=~window, name="input"),
-            "→",
-            progress_view(step, t("conv.output")),
-        )
-        values = [xp[r, c] for r, c in step.cells]
-        shown = ", ".join(f"{v:g}" for v in values)
-        if mode == "max":
-            st.code(f"max({shown}) = {step.value:g}", language=None, wrap_lines=True)
-        else:
-            st.code(
-                f"({' + '.join(f'{v:g}' for v in values)}) / {len(values)} = {step.value:.4g}",
-                language=None,
-                wrap_lines=True,
+    settings, result = demo_layout()
+    with settings:
+        preset = preset_select("pool.preset", presets, apply_preset, first_visit_key="pool.x")
+        c1, c2 = field_columns([3, 2])
+        with c1:
+            x = matrix_editor(t("conv.input"), "pool.x", presets["W5"].input)
+        with c2:
+            mode = url_choice(
+                st.radio,
+                t("pool.mode"),
+                ["max", "avg"],
+                key="pool.mode",
+                horizontal=True,
+                format_func=lambda m: t(f"pool.mode.{m}"),
             )
-        if i == len(steps) - 1 and preset is not None and mode == "max":
-            preset_verdict(preset.id, step.output, preset.expected)
-
-    step_controls("pool.steps", len(steps), render)
-    if preset is not None:
-        st.caption(t(f"preset.{preset.id}.note"))
+            kernel = int_input(t("param.kernel"), "pool.k", 3, 1, 8)
+            stride = int_input(t("param.stride"), "pool.s", 3, 0, 8)
+            padding = int_input(t("param.padding"), "pool.p", 0, 0, 4)
+    with result:
+        if x is None:
+            st.stop()
+        trace = max_pool2d_steps if mode == "max" else avg_pool2d_steps
+        try:
+            steps = trace(x, kernel, stride=stride, padding=padding)
+        except LessonInputError as err:
+            show_error(err)
+            st.stop()
+        xp = pad2d(x, padding)
+        expected = preset.expected if preset is not None and mode == "max" else None
+        final = verdict(t, preset.id if preset else None, steps[-1].output, expected)
+        stepper(
+            "pool.steps",
+            lambda: pool_trace(t, steps, xp, padded_roles(xp.shape, padding), mode, final),
+            legend=("input", "padding", "output"),
+            code=lambda: pool2d_code(x, kernel, stride=stride, padding=padding, mode=mode),
+        )
+        if preset is not None:
+            st.caption(t(f"preset.{preset.id}.note"))
 
 with tab_unpool:
     w7 = worked_examples()["W7"]
@@ -127,6 +120,7 @@ with tab_unpool:
                 MatrixView(unpooled, t("unpool.result"), "output", highlight=sources, name="unpooled"),
             )
             preset_verdict("W7", unpooled, np.array(w7["expected_unpool"]))
+            code_export(unpool_code(x7, values, 2))
 
 with tab_up:
     st.markdown(t("up.intro"))
@@ -146,6 +140,11 @@ with tab_up:
         show_matrices(*[MatrixView(v, caption, "output", name=name) for v, caption, name in ways])
         preset_verdict("W8", ways[0][0], np.array(w8["expected"]))
         st.caption(t("up.compare"))
+        code_export(
+            interpolate_code(small, (4, 4), mode="nearest")
+            + "\n"
+            + interpolate_code(small, (4, 4), mode="bilinear", align_corners=align).replace(HEADER, "")
+        )
     elif small is not None:
         st.warning(t("up.needs_2x2"))
 
@@ -177,8 +176,9 @@ with tab_photo:
             show_error(err)
         else:
             h, w = gray.shape
-            c1.plotly_chart(map_figure(gray, t("pool.photo.before", h=h, w=w), signed=False), key="pool.fig.before")
-            c2.plotly_chart(
+            chart(c1, map_figure(gray, t("pool.photo.before", h=h, w=w), signed=False), key="pool.fig.before")
+            chart(
+                c2,
                 map_figure(pooled, t("pool.photo.after", h=pooled.shape[0], w=pooled.shape[1]), signed=False),
                 key="pool.fig.after",
             )

@@ -6,13 +6,13 @@ from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segm
 from cnnlab.unet import UNet, level_shapes
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
-from ui.widgets import colour_chips, image_picker, tr, translated_key
+from ui.widgets import chart, colour_chips, image_picker, intro, tr, translated_key
 
 NET_VIEW_SIZE = 64  # the input side used to show the shapes in the U
 
 t = tr()
 st.title(t("seg.title"))
-st.markdown(t("seg.intro"))
+intro(t("seg.intro"))
 c_model, c_image = st.columns(2)
 with c_model:
     loaded = model_picker("seg.model", segmentation_models("semantic"), shared_segmentation_model, "lab.unet")
@@ -48,7 +48,7 @@ with tab_result:
             picture = colour_mask(result.classes, len(loaded.class_names))
         else:
             picture = overlay(image.image, result.classes)
-        c1.plotly_chart(image_figure(picture, t("seg.overlay")), key="seg.fig.overlay")
+        chart(c1, image_figure(picture, t("seg.overlay")), key="seg.fig.overlay")
         with c1:
             colour_chips(
                 [(class_name(k), tuple(int(v) for v in colours[k])) for k in present], "seg-legend", t("seg.nothing")
@@ -60,7 +60,8 @@ with tab_result:
             key=translated_key(f"seg.class.{loaded.name}"),
             format_func=class_name,
         )
-        c2.plotly_chart(
+        chart(
+            c2,
             map_figure(result.probabilities[chosen], t("seg.probability", name=class_name(chosen)), signed=False),
             key="seg.fig.probability",
         )

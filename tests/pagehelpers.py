@@ -1,11 +1,14 @@
-"""Helpers for page tests: read the matrices the app drew back into numbers."""
+"""Helpers for page tests: read the matrices the app drew, and the steppers' traces, back into numbers."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+
+from ui.trace import replay
 
 APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py")
 
@@ -36,3 +39,21 @@ def open_page(page: str, lang: str = "en") -> AppTest:
     at.session_state["lang"] = lang
     at.run()
     return at.switch_page(page).run()
+
+
+def steppers(at: AppTest) -> dict[str, dict]:
+    """Stepper name -> the data the page sent to the browser component (trace, labels, ...)."""
+    return {d["name"]: d for d in (json.loads(e.proto.json) for e in at.get("bidi_component"))}
+
+
+def stepper_frame(at: AppTest, name: str, step: int | None = None) -> dict[str, np.ndarray]:
+    """Grid name -> values (blank cells NaN) at 1-based `step` (default: the last), replayed as the browser does."""
+    trace = steppers(at)[name]["trace"]
+    target = len(trace["steps"]) if step is None else step
+    for index, texts, _ in replay(trace):
+        if index + 1 == target:
+            return {
+                g["n"]: np.array([[float(v) if v else np.nan for v in row] for row in grid], dtype=float)
+                for g, grid in zip(trace["grids"], texts, strict=True)
+            }
+    raise AssertionError(f"{name} has no step {target}")

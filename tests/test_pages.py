@@ -5,11 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cnnlab.i18n import catalog, languages
 from cnnlab.presets import conv_presets, transposed_presets
+from cnnlab.snippets import run_snippet
 from cnnlab.steps import transposed_conv2d_steps
-from tests.pagehelpers import drawn_matrices, open_page
+from tests.pagehelpers import APP, drawn_matrices, open_page, stepper_frame, steppers
 
 PAGES = {  # page -> catalog key of its title
     "lessons/home.py": "home.title",
@@ -56,8 +58,11 @@ def test_translations_keep_every_placeholder_and_are_translated():
 
 
 def last_step(at, key):
-    at.button(key=f"btn.{key}.last").click().run()
-    return drawn_matrices(at)
+    return stepper_frame(at, key)
+
+
+def final_message(at, key) -> dict | None:
+    return steppers(at)[key]["trace"]["final"]
 
 
 @pytest.mark.parametrize("preset_id", list(conv_presets()))
@@ -67,13 +72,14 @@ def test_convolution_presets_reproduce_the_notes_on_the_page(preset_id):
     assert not at.exception
     drawn = last_step(at, "conv.steps")
     np.testing.assert_array_equal(drawn["output"], conv_presets()[preset_id].expected)
-    assert any(preset_id in s.value for s in at.success), "the page says the result matches the notes"
+    final = final_message(at, "conv.steps")
+    assert final["k"] == "success" and preset_id in final["x"], "the last step says the result matches the notes"
 
 
 def test_convolution_first_step_shows_the_notes_sum():
     at = open_page("lessons/convolution.py")
-    assert any(c.value.endswith("= 9") for c in at.code)
-    drawn = drawn_matrices(at)
+    assert steppers(at)["conv.steps"]["trace"]["steps"][0]["t"].endswith("= 9")
+    drawn = stepper_frame(at, "conv.steps", 1)
     assert drawn["output"][0, 0] == 9 and np.isnan(drawn["output"]).sum() == 15
 
 
@@ -95,17 +101,14 @@ def test_w11_trap_shows_both_outputs():
     np.testing.assert_array_equal(drawn["trap-p1"], [[0, 2], [2, 0]])
 
 
-def test_stepping_forward_and_back():
+def test_every_step_of_the_scatter_trace_equals_the_engine():
     at = open_page("lessons/transposed_convolution.py")
-    at.button(key="btn.tconv.scatter.next").click().run()
-    assert at.session_state["tconv.scatter.step"] == 2
-    at.button(key="btn.tconv.scatter.prev").click().run()
-    assert at.session_state["tconv.scatter.step"] == 1
-    at.slider(key="tconv.scatter.step").set_value(3).run()
     w9 = transposed_presets()["W9"]
-    third = transposed_conv2d_steps(w9.input, w9.kernel)[2].output
-    np.testing.assert_array_equal(drawn_matrices(at)["output"], third)
-    assert third[0].tolist() == [1, 2, 2, 4]  # the first row is complete once cells 1 and 2 painted it
+    engine = transposed_conv2d_steps(w9.input, w9.kernel)
+    assert len(steppers(at)["tconv.scatter"]["trace"]["steps"]) == len(engine)
+    for i, step in enumerate(engine, start=1):
+        np.testing.assert_array_equal(stepper_frame(at, "tconv.scatter", i)["output"], step.output)
+    assert engine[2].output[0].tolist() == [1, 2, 2, 4]  # the first row is complete once cells 1 and 2 painted it
 
 
 @pytest.mark.parametrize(
@@ -152,20 +155,19 @@ def test_romanian_error_messages_are_translated():
 def test_page_state_survives_a_visit_to_another_page():
     at = open_page("lessons/convolution.py")
     at.selectbox(key="conv.preset").select("W4").run()
-    at.button(key="btn.conv.steps.next").click().run()
+    at.number_input(key="conv.stride").set_value(2).run()
     at.switch_page("lessons/transposed_convolution.py").run()
     at.switch_page("lessons/convolution.py").run()
     assert at.selectbox(key="conv.preset").value == "W4"
-    assert at.session_state["conv.steps.step"] == 2
+    assert at.number_input(key="conv.stride").value == 2
 
 
 def test_rgb_step_applies_bias_and_relu():
     at = open_page("lessons/convolution.py")
-    at.button(key="btn.conv.rgb.last").click().run()
-    out = drawn_matrices(at)["rgb-output"]
+    out = last_step(at, "conv.rgb")["rgb-output"]
     assert out.shape == (3, 3) and (out >= 0).all()
     at.selectbox(key="conv.rgb.act").select("none").run()
-    assert (drawn_matrices(at)["rgb-output"] < 0).any()
+    assert (last_step(at, "conv.rgb")["rgb-output"] < 0).any()
 
 
 def test_layer_stack_table_on_the_page():
@@ -177,3 +179,48 @@ def test_layer_stack_table_on_the_page():
         m.value == f"{(3 * 9 * 64 + 64) + (64 * 9 * 64 + 64) + (64 * 9 * 128 + 128) + (128 * 9 * 128 + 128):,}"
         for m in at.metric
     )
+
+
+STEPPERS = {  # page -> the steppers it shows at first
+    "lessons/convolution.py": {"conv.steps", "conv.rgb"},
+    "lessons/edges.py": {"edges.W4"},
+    "lessons/pooling.py": {"pool.steps"},
+    "lessons/transposed_convolution.py": {"tconv.scatter", "tconv.direct"},
+}
+
+
+@pytest.mark.parametrize("page", STEPPERS)
+def test_every_step_through_is_the_one_stepper_with_its_code(page):
+    at = open_page(page)
+    assert set(steppers(at)) == STEPPERS[page]
+    assert not [b.key for b in at.button if b.key and b.key.startswith("btn.")], "the old server-side controls are gone"
+    shown = {c.value for c in at.code if c.language == "python"}
+    assert shown, "the page shows the PyTorch code of its step-throughs"
+    finals = [stepper_frame(at, name) for name in STEPPERS[page]]
+    results = [run_snippet(code) for code in shown]
+    for final in finals:  # each stepper's result is what one of the page's snippets computes
+        output = next(v for k, v in final.items() if k.endswith("output"))
+        assert any(r.shape == output.shape and np.allclose(r, output, atol=5e-4) for r in results)
+
+
+def test_a_link_reopens_the_demo_in_its_language_and_settings():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"lang": "ro", "conv.preset": "W2", "conv.stride": "2"})
+    at.run()
+    at.switch_page("lessons/convolution.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Convoluția"
+    assert at.selectbox(key="conv.preset").value == "W2"
+    np.testing.assert_array_equal(stepper_frame(at, "conv.steps")["output"], conv_presets()["W2"].expected)
+
+
+def test_a_step_through_too_long_to_show_is_refused_with_a_message():
+    at = open_page("lessons/transposed_convolution.py")
+    at.selectbox(key="tconv.preset").select("custom").run()
+    at.text_area(key="tconv.x").set_value("\n".join(" ".join(["1"] * 12) for _ in range(12))).run()
+    at.text_area(key="tconv.w").set_value("\n".join(" ".join(["1"] * 12) for _ in range(12))).run()
+    at.number_input(key="tconv.stride").set_value(6).run()
+    at.number_input(key="tconv.output_padding").set_value(5).run()
+    assert not at.exception
+    assert "tconv.direct" not in steppers(at)
+    assert any("6889 steps" in e.value for e in at.error)

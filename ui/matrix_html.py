@@ -14,10 +14,21 @@ import numpy as np
 
 from cnnlab.steps import fmt
 
-ROLES = ("input", "kernel", "output", "padding", "inserted", "contribution")
+# role -> (background, text colour): one table for the page, the stepper and the exported GIF
+ROLE_COLOURS = {
+    "input": ("#cfe2ff", "#111111"),
+    "kernel": ("#ffd8a8", "#111111"),
+    "output": ("#c3f0ca", "#111111"),
+    "padding": ("#e9ecef", "#6c757d"),
+    "inserted": ("#e5dbff", "#5f3dc4"),
+    "contribution": ("#ffe8cc", "#111111"),
+    "pending": ("#ffffff", "#111111"),
+}
+ROLES = tuple(r for r in ROLE_COLOURS if r != "pending")
+HIGHLIGHT = "#e03131"
 
-STYLE = """
-<style>
+MATRIX_CSS = (
+    """
 .cl-row {display:flex; flex-wrap:wrap; gap:1.2rem; align-items:flex-start; margin:0.4rem 0 0.8rem 0;}
 .cl-op {align-self:center; font-size:calc(var(--cl-font) * 1.4); font-weight:600; padding:0 0.2rem;}
 .cl-matrix {display:inline-block;}
@@ -25,21 +36,20 @@ STYLE = """
 .cl-matrix table {border-collapse:collapse; font-variant-numeric:tabular-nums; font-size:var(--cl-font);}
 .cl-matrix td {min-width:2.3em; height:1.9em; text-align:center; border:1px solid #adb5bd; padding:0 0.25em;
   color:#111;}
-.cl-input {background:#cfe2ff;} .cl-kernel {background:#ffd8a8;} .cl-output {background:#c3f0ca;}
-.cl-padding {background:#e9ecef; color:#6c757d !important;} .cl-inserted {background:#e5dbff; color:#5f3dc4 !important;}
-.cl-contribution {background:#ffe8cc;} .cl-pending {background:#fff;}
-.cl-matrix td.cl-hl {outline:4px solid #e03131; outline-offset:-3px; font-weight:700;}
+.cl-padding {color:#6c757d !important;} .cl-inserted {color:#5f3dc4 !important;}
+.cl-matrix td.cl-hl {outline:4px solid HIGHLIGHT; outline-offset:-3px; font-weight:700;}
 .cl-matrix td.cl-dim {opacity:0.45;}
 .cl-legend span {display:inline-block; padding:0.1rem 0.5rem; margin:0 0.3rem 0.3rem 0; border:1px solid #adb5bd;
-  font-size:0.85rem; color:#111;}
-</style>
-"""
+  font-size:calc(var(--cl-font) * 0.7); color:#111;}
+""".replace("HIGHLIGHT", HIGHLIGHT)
+    + "".join(f".cl-{role} {{background:{bg};}}\n" for role, (bg, _) in ROLE_COLOURS.items())
+)
 
 
 def style(lecture_mode: bool) -> str:
     """The stylesheet; lecture mode makes every number readable from the back of a hall."""
     size = "1.75rem" if lecture_mode else "1.2rem"
-    return STYLE.replace("<style>", f"<style>:root {{--cl-font:{size};}}")
+    return f"<style>:root {{--cl-font:{size};}}{MATRIX_CSS}</style>"
 
 
 @dataclass

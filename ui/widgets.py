@@ -18,7 +18,6 @@ from cnnlab.matrices import matrix_text, parse_matrix
 from ui.matrix_html import MatrixView, legend_html, row_html, style
 
 MAX_MATRIX_CHARS = 2000  # 12 × 12 numbers with room to spare; bounds what one edit can send
-SPEEDS = {"slow": 1.6, "normal": 0.9, "fast": 0.4}  # seconds per animation step
 
 
 def tr() -> Callable[..., str]:
@@ -53,8 +52,68 @@ def forget_translated_selectboxes() -> None:
     st.session_state[RELABEL] = set()
 
 
+def lecture() -> bool:
+    """Is this session in the lecture (projector) layout?"""
+    return bool(st.session_state.get("lecture", False))
+
+
+LECTURE_CSS = """
+<style>
+/* Projector layout: every rem-sized text (captions, buttons, tables, legends, markdown) grows by 1/4,
+   and the page starts near the top so a step-through's controls and result share one screen. */
+html {font-size: 20px;}
+[data-testid="stMainBlockContainer"] {padding-top: 3.4rem; padding-bottom: 1rem;}
+[data-testid="stMainBlockContainer"] h1 {font-size: 2rem; padding-top: 0;}
+</style>
+"""
+
+
 def inject_style() -> None:
-    st.html(style(st.session_state.get("lecture_mode", False)))
+    st.html(style(lecture()) + (LECTURE_CSS if lecture() else ""))
+
+
+def intro(text: str) -> None:
+    """A page's or tab's opening paragraph; folded away in the lecture layout, where the lecturer says it."""
+    if lecture():
+        with st.expander(tr()("lecture.about"), icon=":material/info:"):
+            st.markdown(text)
+    else:
+        st.markdown(text)
+
+
+def demo_layout() -> tuple:
+    """(settings, result) containers of a demo: side by side in the lecture layout, so that on a
+    1280×720 projector the settings, the step controls and the result share one screen; one above
+    the other otherwise."""
+    if lecture():
+        return tuple(st.columns([1, 2.8], gap="small"))
+    return st.container(), st.container()
+
+
+def field_columns(spec: list[float]) -> list:
+    """Columns for a demo's inputs; stacked in the lecture layout, where the settings column is narrow."""
+    if lecture():
+        return [st.container() for _ in spec]
+    return st.columns(spec)
+
+
+def code_export(code: str) -> None:
+    """A PyTorch snippet (cnnlab.snippets) that reproduces what the page shows, folded under its title."""
+    t = tr()
+    with st.expander(t("export.code_title"), icon=":material/code:"):
+        st.caption(t("export.code"))
+        st.code(code, language="python")
+
+
+def chart(where, fig, key: str) -> None:
+    """A Plotly chart with lecture-sized fonts when the layout asks, and a PNG download in its toolbar."""
+    if lecture():
+        fig.update_layout(font=dict(size=18), title_font_size=22)
+    where.plotly_chart(
+        fig,
+        key=key,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}},
+    )
 
 
 def show_matrices(*items: MatrixView | str) -> None:
@@ -78,6 +137,7 @@ def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | No
         max_chars=MAX_MATRIX_CHARS,
         help=help_text or t("matrix.help"),
         persist_state="session",
+        bind="query-params",
     )
     try:
         return parse_matrix(text)
@@ -86,103 +146,24 @@ def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | No
         return None
 
 
-def step_controls(key: str, n_steps: int, render: Callable[[int], None]) -> None:
-    """Previous / next / play / speed / jump controls over `n_steps` frames; render(i) draws frame i.
-
-    Playing reruns only this fragment every few tenths of a second, so the animation runs
-    in the browser without redrawing the rest of the page.
-    """
-    t = tr()
-    index_key, playing_key, speed_key = f"{key}.step", f"{key}.playing", f"{key}.speed"
-    st.session_state.setdefault(index_key, 1)
-    st.session_state.setdefault(playing_key, False)
-    st.session_state.setdefault(speed_key, "normal")
-    if not 1 <= st.session_state[index_key] <= n_steps:
-        st.session_state[index_key] = min(max(st.session_state[index_key], 1), n_steps)
-
-    def go(to: int) -> None:
-        st.session_state[index_key] = min(max(to, 1), n_steps)
-
-    def toggle_play() -> None:
-        playing = not st.session_state[playing_key]
-        if playing and st.session_state[index_key] >= n_steps:
-            st.session_state[index_key] = 1
-        st.session_state[playing_key] = playing
-
-    playing = st.session_state[playing_key]
-    interval = SPEEDS[st.session_state[speed_key]] if playing else None
-
-    @st.fragment(run_every=interval)
-    def frame() -> None:
-        if st.session_state[playing_key]:
-            if st.session_state[index_key] >= n_steps:
-                st.session_state[playing_key] = False
-                st.rerun(scope="app")
-            elif st.session_state.get(f"{key}.ticked"):
-                st.session_state[index_key] += 1
-            st.session_state[f"{key}.ticked"] = True
-        else:
-            st.session_state[f"{key}.ticked"] = False
-        cols = st.columns([1, 1, 1.2, 1, 1, 1.8], vertical_alignment="bottom")
-        current = st.session_state[index_key]
-        buttons = [("first", ":material/first_page:", 1), ("prev", ":material/chevron_left:", current - 1)]
-        for col, (name, icon, target) in zip(cols[:2], buttons, strict=True):
-            col.button(
-                t(f"steps.{name}"),
-                key=f"btn.{key}.{name}",
-                icon=icon,
-                on_click=go,
-                args=(target,),
-                disabled=current == 1,
-                width="stretch",
-            )
-        if cols[2].button(
-            t("steps.pause") if playing else t("steps.play"),
-            key=f"btn.{key}.play",
-            icon=":material/pause:" if playing else ":material/play_arrow:",
-            type="primary",
-            width="stretch",
-            disabled=n_steps == 1,
-        ):
-            toggle_play()
-            st.rerun(scope="app")  # the fragment's timer is set by the full run
-        buttons = [("next", ":material/chevron_right:", current + 1), ("last", ":material/last_page:", n_steps)]
-        for col, (name, icon, target) in zip(cols[3:5], buttons, strict=True):
-            col.button(
-                t(f"steps.{name}"),
-                key=f"btn.{key}.{name}",
-                icon=icon,
-                on_click=go,
-                args=(target,),
-                disabled=current == n_steps,
-                width="stretch",
-            )
-        cols[5].select_slider(
-            t("steps.speed"),
-            options=list(SPEEDS),
-            key=speed_key,
-            format_func=lambda s: t(f"steps.speed.{s}"),
-            persist_state="session",
-        )
-        if n_steps > 1:
-            st.slider(t("steps.jump"), 1, n_steps, key=index_key, persist_state="session")
-        st.caption(t("steps.position", current=st.session_state[index_key], total=n_steps))
-        render(st.session_state[index_key] - 1)
-
-    frame()
-
-
 def show_error(err: LessonInputError) -> None:
     """An impossible setting, explained on the page in the session's language."""
     st.error(err.message(tr()), icon=":material/error:")
 
 
 def int_input(label: str, key: str, default: int, min_value: int, max_value: int, help_text: str | None = None) -> int:
-    """A whole-number input whose value survives page switches (see keep_widget_state)."""
-    st.session_state.setdefault(key, default)
+    """A whole-number input whose value survives page switches and lives in the URL (?key=value)."""
     return int(
         st.number_input(
-            label, min_value=min_value, max_value=max_value, step=1, key=key, help=help_text, persist_state="session"
+            label,
+            min_value=min_value,
+            max_value=max_value,
+            value=default,
+            step=1,
+            key=key,
+            help=help_text,
+            persist_state="session",
+            bind="query-params",
         )
     )
 
@@ -246,10 +227,41 @@ def image_picker(key: str, default_sample: str | None = None) -> LoadedImage | N
     return loaded
 
 
+def read_url_choice(key: str, options: list) -> None:
+    """Before a keyed choice widget: on the session's first run, take its value from ?key= in the URL.
+
+    Streamlit's bind="query-params" writes a choice's displayed (translated) label into the URL, so a
+    link would break on a language switch; choices go in the URL by their code instead.
+    """
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        match = next((o for o in options if str(o) == wanted), None)
+        if match is not None:
+            st.session_state[key] = match
+
+
+def write_url_choice(key: str, value, default) -> None:
+    """After a keyed choice widget: ?key=<code> in the URL, or nothing when it is the default."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+def url_choice(widget: Callable, label: str, options: list, key: str, **kwargs):
+    """A selectbox or radio whose choice lives in the URL by its code; the first option is the default."""
+    read_url_choice(key, options)
+    value = widget(label, options, key=key, persist_state="session", **kwargs)
+    write_url_choice(key, value, options[0])
+    return value
+
+
 def preset_select(key: str, presets: dict, apply: Callable[[object], None], first_visit_key: str):
     """A select box over the notes' presets plus free play; choosing one calls apply(preset).
 
-    On the first visit (first_visit_key not yet in the session) the first preset is applied.
+    On the first visit (first_visit_key not yet in the session) the first preset is applied,
+    unless the URL carries the matrices (a copied link): then the link's values stand.
     Returns the chosen preset, or None in free play.
     """
     t = tr()
@@ -259,15 +271,15 @@ def preset_select(key: str, presets: dict, apply: Callable[[object], None], firs
         if chosen in presets:
             apply(presets[chosen])
 
-    st.selectbox(
+    url_choice(
+        st.selectbox,
         t("preset.label"),
         [*presets, "custom"],
         key=translated_key(key),
-        persist_state="session",
         on_change=load,
         format_func=lambda k: t(f"preset.{k}") if k != "custom" else t("preset.custom"),
     )
-    if first_visit_key not in st.session_state:
+    if first_visit_key not in st.session_state and first_visit_key not in st.query_params:
         load()
     return presets.get(st.session_state[key])
 

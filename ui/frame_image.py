@@ -1,0 +1,128 @@
+"""A stepper trace drawn with Pillow: every step as a frame of an animated GIF (no Streamlit import).
+
+Frames are drawn straight into a palette image in the app's colours (ui/matrix_html.ROLE_COLOURS),
+so the GIF needs no colour quantisation and costs a few milliseconds a frame.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageColor, ImageDraw, ImageFont
+
+from ui.matrix_html import HIGHLIGHT, ROLE_COLOURS
+from ui.trace import replay
+
+FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSans.ttf"
+MAX_GIF_FRAMES = 400  # longer traces keep every k-th step (and the last), and the caller says so
+SPEEDS = {"slow": 1.6, "normal": 0.9, "fast": 0.4}  # seconds per step, as in the browser stepper
+
+_INKS = ["#ffffff", "#111111", "#adb5bd", HIGHLIGHT, "#6c757d", "#5f3dc4", "#f1f3f5"]
+PALETTE_COLOURS = list(dict.fromkeys(_INKS + [bg for bg, _ in ROLE_COLOURS.values()]))
+_INDEX = {c: i for i, c in enumerate(PALETTE_COLOURS)}
+
+
+def _palette() -> list[int]:
+    flat = [v for c in PALETTE_COLOURS for v in ImageColor.getrgb(c)]
+    return flat + [0] * (768 - len(flat))
+
+
+class _Layout:
+    """Where every grid, cell and operator of a trace goes, computed once for all frames."""
+
+    def __init__(self, trace: dict, font_size: int):
+        self.font = ImageFont.truetype(str(FONT), font_size)
+        self.caption_font = ImageFont.truetype(str(FONT), round(font_size * 0.7))
+        self.cell = round(font_size * 2.3)
+        self.gap = round(font_size * 0.9)
+        pad = self.gap
+        self.items = []  # (kind, x, y, payload)
+        y = pad
+        width = 0
+        for row in trace["rows"]:
+            x, row_h = pad, 0
+            for item in row:
+                if isinstance(item, int):
+                    h, w = len(trace["grids"][item]["v"]), len(trace["grids"][item]["v"][0])
+                    self.items.append(("grid", x, y, item))
+                    x += w * self.cell + self.gap
+                    row_h = max(row_h, round(font_size * 1.1) + h * self.cell)
+                else:
+                    self.items.append(("op", x, y, item))
+                    x += round(font_size * 1.6) + self.gap
+            width = max(width, x)
+            y += row_h + self.gap
+        self.text_y = y
+        self.width = max(width + pad, 900)
+        self.chars = int(self.width / (0.6 * self.caption_font.size))  # wrap long products lines to the picture
+        lines = max(len(self.lines(step)) for step in trace["steps"])
+        self.line_height = round(font_size * 1.0)
+        self.size = (self.width, y + lines * self.line_height + pad)
+
+    def lines(self, step: dict) -> list[str]:
+        """The sentence and the arithmetic of a step, wrapped to the picture's width."""
+        texts = [step.get("n", ""), *step.get("t", "").split("\n")]
+        return [part for text in texts if text for part in textwrap.wrap(text, self.chars)]
+
+
+def _draw(layout: _Layout, trace: dict, texts, windows, step: dict) -> Image.Image:
+    image = Image.new("P", layout.size, _INDEX["#ffffff"])
+    image.putpalette(_palette())
+    draw = ImageDraw.Draw(image)
+    draw.fontmode = "1"  # palette image: crisp text, no anti-aliasing colours
+    fs = layout.font.size
+    for kind, x, y, item in layout.items:
+        if kind == "op":
+            text = item if isinstance(item, str) else (step.get("o") or {}).get(item["op"], "")
+            draw.text(
+                (x + fs * 0.8, y + fs * 1.1 + layout.cell), text, font=layout.font, fill=_INDEX["#111111"], anchor="mm"
+            )
+            continue
+        grid = trace["grids"][item]
+        draw.text((x, y), grid["c"], font=layout.caption_font, fill=_INDEX["#111111"])
+        top = y + round(fs * 1.1)
+        framed = windows.get(item, set())
+        for r, row in enumerate(texts[item]):
+            for c, text in enumerate(row):
+                role = "pending" if text == "" else (grid["r"] if isinstance(grid["r"], str) else grid["r"][r][c])
+                background, ink = ROLE_COLOURS[role]
+                if grid["d"] and framed and (r, c) not in framed:
+                    background = "#f1f3f5"
+                x0, y0 = x + c * layout.cell, top + r * layout.cell
+                box = (x0, y0, x0 + layout.cell, y0 + layout.cell)
+                draw.rectangle(box, fill=_INDEX[background], outline=_INDEX["#adb5bd"])
+                draw.text(
+                    (x0 + layout.cell / 2, y0 + layout.cell / 2), text, font=layout.font, fill=_INDEX[ink], anchor="mm"
+                )
+        for r, c in framed:
+            x0, y0 = x + c * layout.cell, top + r * layout.cell
+            draw.rectangle((x0, y0, x0 + layout.cell, y0 + layout.cell), outline=_INDEX[HIGHLIGHT], width=4)
+    for k, text in enumerate(layout.lines(step)):
+        draw.text(
+            (layout.gap, layout.text_y + k * layout.line_height), text, font=layout.caption_font, fill=_INDEX["#111111"]
+        )
+    return image
+
+
+def gif_steps(n_steps: int) -> list[int]:
+    """The 0-based steps a GIF shows: all of them, or every k-th and the last beyond MAX_GIF_FRAMES."""
+    if n_steps <= MAX_GIF_FRAMES:
+        return list(range(n_steps))
+    every = -(-n_steps // MAX_GIF_FRAMES)
+    return sorted(set(range(0, n_steps, every)) | {n_steps - 1})
+
+
+def trace_gif(trace: dict, speed: str = "normal", font_size: int = 28) -> bytes:
+    """The trace as an animated GIF at lecture size, one frame per step, `speed` seconds a step."""
+    layout = _Layout(trace, font_size)
+    keep = set(gif_steps(len(trace["steps"])))
+    frames = [
+        _draw(layout, trace, texts, windows, trace["steps"][i]) for i, texts, windows in replay(trace) if i in keep
+    ]
+    out = io.BytesIO()
+    frames[0].save(
+        out, format="GIF", save_all=True, append_images=frames[1:], duration=round(SPEEDS[speed] * 1000), loop=0
+    )
+    return out.getvalue()

@@ -1,0 +1,175 @@
+"""The step-throughs of the lessons as stepper traces (no Streamlit import).
+
+Each builder turns a cnnlab step list into the encoded trace of ui/trace.py: the matrices
+once, then per step the red window, the output cells that change and the arithmetic line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from cnnlab.steps import ChannelConvStep, ConvStep, PoolStep, TransposedConvStep, fmt
+from ui.trace import Frame, Grid, encode
+
+Translate = Callable[..., str]
+
+
+def verdict(t: Translate, preset_id: str | None, output: np.ndarray, expected) -> tuple[str, str] | None:
+    """The message on the last step: exactly the notes' result, or edited since."""
+    if preset_id is None or expected is None:
+        return None
+    if np.array_equal(output, np.asarray(expected)):
+        return ("success", t("preset.matches", id=preset_id))
+    return ("info", t("preset.edited", id=preset_id))
+
+
+def _progress(step) -> np.ndarray:
+    """Output so far with NaN where not yet computed (shown blank)."""
+    return np.where(step.filled, step.output, np.nan)
+
+
+def conv_trace(
+    t: Translate,
+    steps: Sequence[ConvStep],
+    padded_input: np.ndarray,
+    input_roles: str | np.ndarray,
+    kernel: np.ndarray,
+    *,
+    input_caption: str,
+    kernel_caption: str | None = None,
+    names: tuple[str, str, str] = ("input", "kernel", "output"),
+    final: tuple[str, str] | None = None,
+) -> dict:
+    """input ∗ kernel = output, one output cell per step; the line is the multiply-add."""
+    grids = [
+        Grid(names[0], input_caption, padded_input, input_roles),
+        Grid(names[1], kernel_caption or t("conv.kernel"), kernel, "kernel"),
+        Grid(names[2], t("conv.output"), np.zeros(steps[-1].output.shape), "output", blank=True),
+    ]
+    frames = (
+        Frame(
+            windows={0: s.cells, 2: [(s.out_row, s.out_col)]},
+            values={2: _progress(s)},
+            line=s.expression(),
+            note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
+        )
+        for s in steps
+    )
+    return encode(grids, [[0, "∗", 1, "=", 2]], frames, final)
+
+
+def rgb_trace(
+    t: Translate,
+    steps: Sequence[ChannelConvStep],
+    x: np.ndarray,
+    w: np.ndarray,
+    channel_names: Sequence[str],
+    activation: str,
+) -> dict:
+    """Three channels, each window ∗ kernel = its sum, then sum + bias and the activation.
+
+    x, w: (C, H, W) and (C, K, K).
+    """
+    grids = []
+    rows = []
+    for c, name in enumerate(channel_names):
+        grids.append(Grid(f"rgb-input-{c}", f"{name} · {t('conv.input')}", x[c], "input"))
+        grids.append(Grid(f"rgb-kernel-{c}", f"{name} · {t('conv.kernel')}", w[c], "kernel"))
+        rows.append([2 * c, "∗", 2 * c + 1, "=", {"op": f"sum{c}"}])
+    out = len(grids)
+    grids.append(Grid("rgb-output", t("rgb.feature_map"), np.zeros(steps[-1].output.shape), "output", blank=True))
+    rows.append([out])
+    act = t(f"activation.{activation}")
+
+    def frame(s: ChannelConvStep) -> Frame:
+        sums = " + ".join(fmt(v) for v in s.channel_sums)
+        return Frame(
+            windows={**{2 * c: s.cells for c in range(len(channel_names))}, out: [(s.out_row, s.out_col)]},
+            values={out: _progress(s)},
+            line=f"{sums} + ({fmt(s.bias)}) = {fmt(s.pre_activation)}\n{act}({fmt(s.pre_activation)}) = {fmt(s.value)}",
+            note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
+            ops={f"sum{c}": fmt(v) for c, v in enumerate(s.channel_sums)},
+        )
+
+    return encode(grids, rows, (frame(s) for s in steps))
+
+
+def pool_trace(
+    t: Translate,
+    steps: Sequence[PoolStep],
+    padded_input: np.ndarray,
+    input_roles: str | np.ndarray,
+    mode: str,
+    final: tuple[str, str] | None = None,
+) -> dict:
+    """input → output, one pooled cell per step; cells outside the window are faded."""
+    grids = [
+        Grid("input", t("conv.input"), padded_input, input_roles, dim_outside=True),
+        Grid("output", t("conv.output"), np.zeros(steps[-1].output.shape), "output", blank=True),
+    ]
+
+    def line(s: PoolStep) -> str:
+        values = [padded_input[r, c] for r, c in s.cells]
+        if mode == "max":
+            return f"max({', '.join(f'{v:g}' for v in values)}) = {s.value:g}"
+        return f"({' + '.join(f'{v:g}' for v in values)}) / {len(values)} = {s.value:.4g}"
+
+    frames = (
+        Frame(
+            windows={0: s.cells, 1: [(s.out_row, s.out_col)]},
+            values={1: _progress(s)},
+            line=line(s),
+            note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
+        )
+        for s in steps
+    )
+    return encode(grids, [[0, "→", 1]], frames, final)
+
+
+def scatter_trace(
+    t: Translate,
+    steps: Sequence[TransposedConvStep],
+    x: np.ndarray,
+    w: np.ndarray,
+    padding: int,
+    final: tuple[str, str] | None = None,
+) -> dict:
+    """Each input cell times the kernel is added into the canvas; with padding the crop is shown too."""
+    full = steps[-1].canvas.shape
+    cropped = np.ones(full, dtype=bool)
+    out_h, out_w = steps[-1].output.shape
+    cropped[padding : padding + out_h, padding : padding + out_w] = False
+    kh, kw = w.shape
+    grids = [
+        Grid("input", t("conv.input"), x, "input"),
+        Grid("kernel", t("conv.kernel"), w, "kernel"),
+        Grid("contribution", t("tconv.contribution"), np.zeros(w.shape), "contribution", blank=True),
+        Grid(
+            "canvas" if padding else "output", t("tconv.canvas"), np.zeros(full), np.where(cropped, "padding", "output")
+        ),
+    ]
+    rows = [[0, "·", 1, "=", 2], [3]]
+    if padding:
+        grids.append(Grid("output", t("tconv.cropped"), np.zeros((out_h, out_w)), "output"))
+        rows[1] += ["→", 4]
+
+    def frame(s: TransposedConvStep) -> Frame:
+        values = {2: s.contribution, 3: s.canvas}
+        if padding:
+            values[4] = s.output
+        return Frame(
+            windows={0: [(s.in_row, s.in_col)], 3: [(s.top + a, s.left + b) for a in range(kh) for b in range(kw)]},
+            values=values,
+            note=t(
+                "tconv.scatter.step",
+                row=s.in_row + 1,
+                col=s.in_col + 1,
+                value=f"{s.value:g}",
+                top=s.top + 1,
+                left=s.left + 1,
+            ),
+        )
+
+    return encode(grids, rows, (frame(s) for s in steps), final)

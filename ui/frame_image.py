@@ -39,27 +39,39 @@ class _Layout:
         self.gap = round(font_size * 0.9)
         pad = self.gap
         self.items = []  # (kind, x, y, payload)
-        y = pad
-        width = 0
-        for row in trace["rows"]:
-            x, row_h = pad, 0
-            for item in row:
-                if isinstance(item, int):
-                    h, w = len(trace["grids"][item]["v"]), len(trace["grids"][item]["v"][0])
-                    self.items.append(("grid", x, y, item))
-                    x += w * self.cell + self.gap
-                    row_h = max(row_h, round(font_size * 1.1) + h * self.cell)
-                else:
-                    self.items.append(("op", x, y, item))
-                    x += round(font_size * 1.6) + self.gap
-            width = max(width, x)
-            y += row_h + self.gap
+        self.font_size = font_size
+        self.trace = trace
+        width, y = self._rows(trace["rows"], pad, pad)
         self.text_y = y
         self.width = max(width + pad, 900)
         self.chars = int(self.width / (0.6 * self.caption_font.size))  # wrap long products lines to the picture
         lines = max(len(self.lines(step)) for step in trace["steps"])
         self.line_height = round(font_size * 1.0)
         self.size = (self.width, y + lines * self.line_height + pad)
+
+    def _rows(self, rows: list, x0: int, y: int) -> tuple[int, int]:
+        """Place rows from (x0, y) down; returns (right edge, bottom) of what was placed."""
+        right = x0
+        for row in rows:
+            x, row_h, ops = x0, 0, []
+            for item in row:
+                if isinstance(item, int):
+                    h, w = len(self.trace["grids"][item]["v"]), len(self.trace["grids"][item]["v"][0])
+                    self.items.append(("grid", x, y, item))
+                    caption = self.caption_font.getlength(self.trace["grids"][item]["c"])
+                    x += max(w * self.cell, round(caption)) + self.gap
+                    row_h = max(row_h, round(self.font_size * 1.1) + h * self.cell)
+                elif isinstance(item, dict) and "stack" in item:
+                    stack_right, stack_bottom = self._rows(item["stack"], x, y)
+                    x, row_h = stack_right, max(row_h, stack_bottom - y - self.gap)
+                else:
+                    ops.append((x, item))
+                    x += round(self.font_size * 1.6) + self.gap
+            # operators sit at the row's middle height, as in the browser (align-self: center)
+            self.items += [("op", ox, y + row_h // 2, item) for ox, item in ops]
+            right = max(right, x)
+            y += row_h + self.gap
+        return right, y
 
     def lines(self, step: dict) -> list[str]:
         """The sentence and the arithmetic of a step, wrapped to the picture's width."""
@@ -76,9 +88,7 @@ def _draw(layout: _Layout, trace: dict, texts, windows, step: dict) -> Image.Ima
     for kind, x, y, item in layout.items:
         if kind == "op":
             text = item if isinstance(item, str) else (step.get("o") or {}).get(item["op"], "")
-            draw.text(
-                (x + fs * 0.8, y + fs * 1.1 + layout.cell), text, font=layout.font, fill=_INDEX["#111111"], anchor="mm"
-            )
+            draw.text((x + fs * 0.8, y), text, font=layout.font, fill=_INDEX["#111111"], anchor="mm")
             continue
         grid = trace["grids"][item]
         draw.text((x, y), grid["c"], font=layout.caption_font, fill=_INDEX["#111111"])

@@ -33,6 +33,9 @@ function urlStep(key, n) {
 export default function ({ data, parentElement }) {
   const { trace, sig, labels, legend, lecture, name: key } = data;
   const SPEEDS = data.speeds; // seconds per step, as in the GIF export
+  // Streamlit runs this again when the data change (other numbers, another language): end the
+  // previous run's timer, observer and markup first, whether or not its cleanup was called.
+  if (parentElement.__cnnlabDispose) parentElement.__cnnlabDispose();
   const steps = trace.steps;
   const n = steps.length;
   const old = store[key];
@@ -119,7 +122,9 @@ export default function ({ data, parentElement }) {
   trace.grids.forEach((g, gi) => {
     base[gi] = g.v.map((row, r) => row.map((_, c) => "cl-" + (typeof g.r === "string" ? g.r : g.r[r][c])));
   });
-  for (const row of trace.rows) {
+  // rows: lists of grid indexes, operators, {op: id} texts that change per step, and {stack: rows}
+  // (rows drawn one above the other inside a row, e.g. three channels feeding one feature map).
+  const addRow = (row, parent) => {
     const line = el("div", "cl-row");
     for (const item of row) {
       if (typeof item === "number") {
@@ -138,12 +143,17 @@ export default function ({ data, parentElement }) {
         line.appendChild(box);
       } else if (typeof item === "string") {
         line.appendChild(el("div", "cl-op", item));
+      } else if (item.stack) {
+        const column = el("div", "cl-stack");
+        for (const sub of item.stack) addRow(sub, column);
+        line.appendChild(column);
       } else {
         ops[item.op] = line.appendChild(el("div", "cl-op", ""));
       }
     }
-    body.appendChild(line);
-  }
+    parent.appendChild(line);
+  };
+  for (const row of trace.rows) addRow(row, body);
   root.appendChild(body);
   const code = el("pre", "stp-line");
   const note = el("div", "stp-note");
@@ -358,7 +368,10 @@ export default function ({ data, parentElement }) {
     record(t0);
   });
   slider.addEventListener("input", () => go(parseInt(slider.value, 10)));
-  root.addEventListener("click", () => root.focus({ preventScroll: true }));
+  root.addEventListener("click", () => {
+    root.focus({ preventScroll: true });
+    bringIntoView();
+  });
   root.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const t0 = performance.now();
@@ -385,15 +398,14 @@ export default function ({ data, parentElement }) {
     );
   }
 
-  // Lecture layout: shrink the matrices until the controls and the result fit on the first screen
-  // (or, when the stepper starts low on the page, on one screen once scrolled to it).
+  // Lecture layout: shrink the matrices until the controls and the result fit in one screen below
+  // Streamlit's header; clicking the stepper brings it there (CSS scroll-margin keeps the header clear).
+  const HEADER = 72;
   function fit() {
     if (!lecture) return;
     let font = 1.5;
     root.style.setProperty("--cl-font", font + "rem");
-    const top = root.getBoundingClientRect().top;
-    const below = window.innerHeight - top - 12;
-    const limit = below >= window.innerHeight * 0.45 ? below : window.innerHeight - 24;
+    const limit = window.innerHeight - HEADER - 8;
     for (let k = 0; k < 5; k++) {
       const h = root.getBoundingClientRect().height;
       if (h <= limit || font <= 0.6) break;
@@ -401,6 +413,11 @@ export default function ({ data, parentElement }) {
       root.style.setProperty("--cl-font", font.toFixed(3) + "rem");
     }
     root.dataset.font = font.toFixed(3);
+  }
+  function bringIntoView() {
+    if (!lecture) return;
+    const r = root.getBoundingClientRect();
+    if (r.top < HEADER || r.bottom > window.innerHeight) root.scrollIntoView({ block: "start" });
   }
 
   render();
@@ -415,9 +432,12 @@ export default function ({ data, parentElement }) {
     }
   });
   observer.observe(root);
-  return () => {
+  const dispose = () => {
     clearTimeout(timer);
     observer.disconnect();
     root.remove();
+    parentElement.__cnnlabDispose = null;
   };
+  parentElement.__cnnlabDispose = dispose;
+  return dispose;
 }

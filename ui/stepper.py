@@ -22,6 +22,7 @@ from ui.widgets import show_error, tr
 STEPPER_CSS = """
 .stp {--cl-font:1.2rem; --stp-text:0.9rem; outline:none; padding:0.3rem 0.2rem;
   border-radius:0.5rem; font-family:var(--st-font, "Source Sans Pro", sans-serif); color:var(--st-text-color, #111);}
+.stp-lecture {scroll-margin-top:72px;}
 .stp:focus-visible, .stp:focus {box-shadow:0 0 0 2px var(--st-primary-color, #ff4b4b);}
 .stp-bar {display:flex; flex-wrap:wrap; gap:0.35rem; align-items:center; margin-bottom:0.4rem;
   font-size:var(--stp-text);}
@@ -33,10 +34,11 @@ STEPPER_CSS = """
 .stp-speed {display:inline-flex; gap:0.15rem; align-items:center; margin-left:0.4rem;}
 .stp-label {margin-right:0.25rem; opacity:0.8;}
 .stp-on {outline:2px solid var(--st-primary-color, #ff4b4b);}
-.stp-slider {flex:1 1 8rem; min-width:6rem; accent-color:var(--st-primary-color, #ff4b4b);}
+.stp-slider {flex:1 1 5rem; min-width:4rem; accent-color:var(--st-primary-color, #ff4b4b);}
 .stp-position {font-variant-numeric:tabular-nums; font-weight:600; min-width:7em;}
 .stp-tools {display:inline-flex; gap:0.15rem;}
 .stp-body {overflow-x:auto;}
+.cl-stack {display:flex; flex-direction:column;} .cl-stack > .cl-row {margin:0.1rem 0;}
 .stp-note {font-size:var(--stp-text); margin:0.2rem 0;}
 .stp-line {font-size:calc(var(--stp-text) * 0.95); white-space:pre-wrap; word-break:break-word; margin:0.2rem 0;
   padding:0.4em 0.6em; background:var(--st-secondary-background-color, #f0f2f6); border-radius:0.4em;

@@ -6,7 +6,8 @@ same encoded trace, so what a student steps through and what a lecturer exports 
 Encoded form (JSON), compact on purpose because it is sent to every student's browser once:
     grids:  [{"n": name, "c": caption, "v": [[text]] (H, W), "r": role | [[role]],
               "b": 1 if every cell starts blank, "d": 1 if cells outside the window are dimmed}]
-    rows:   [[grid index | "operator" | {"op": id}]] — the layout, one list per row of matrices
+    rows:   [[grid index | "operator" | {"op": id} | {"stack": rows}]] — the layout, one list per row of
+            matrices; a stack is rows drawn one above the other inside a row
     steps:  [{"w": [[grid, r0, c0, h, w, dr, dc] | [grid, [r, c, r, c, ...]]],   red-framed cells
               "s": [[grid, r, c, text]],    cells that change at this step (text "" = blank again)
               "t": code line, "n": plain sentence, "o": {op id: text}}]

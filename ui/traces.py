@@ -73,14 +73,14 @@ def rgb_trace(
     x, w: (C, H, W) and (C, K, K).
     """
     grids = []
-    rows = []
+    channels = []
     for c, name in enumerate(channel_names):
         grids.append(Grid(f"rgb-input-{c}", f"{name} · {t('conv.input')}", x[c], "input"))
         grids.append(Grid(f"rgb-kernel-{c}", f"{name} · {t('conv.kernel')}", w[c], "kernel"))
-        rows.append([2 * c, "∗", 2 * c + 1, "=", {"op": f"sum{c}"}])
+        channels.append([2 * c, "∗", 2 * c + 1, "=", {"op": f"sum{c}"}])
     out = len(grids)
     grids.append(Grid("rgb-output", t("rgb.feature_map"), np.zeros(steps[-1].output.shape), "output", blank=True))
-    rows.append([out])
+    rows = [[{"stack": channels}, "→", out]]  # the three channels side by side with the map they make
     act = t(f"activation.{activation}")
 
     def frame(s: ChannelConvStep) -> Frame:
@@ -121,7 +121,7 @@ def pool_trace(
             windows={0: s.cells, 1: [(s.out_row, s.out_col)]},
             values={1: _progress(s)},
             line=line(s),
-            note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
+            note=t(f"pool.step.{mode}", row=s.out_row + 1, col=s.out_col + 1),
         )
         for s in steps
     )

@@ -58,9 +58,16 @@ class ConvStep:
     output: np.ndarray
     filled: np.ndarray
 
-    def expression(self) -> str:
-        """The multiply-add as written on the board, e.g. '3·0 + 3·1 + … = 9'."""
-        terms = " + ".join(f"{fmt(x)}·{fmt(w)}" for x, w in self.products)
+    def expression(self, max_terms: int | None = None) -> str:
+        """The multiply-add as written on the board, e.g. '3·0 + 3·1 + … = 9'.
+
+        With max_terms, a longer sum shows its first and last few products around '…'.
+        """
+        products = [f"{fmt(x)}·{fmt(w)}" for x, w in self.products]
+        if max_terms is not None and len(products) > max_terms:
+            head, tail = max_terms - max_terms // 3, max_terms // 3
+            products = [*products[:head], f"… ({len(products) - head - tail})", *products[len(products) - tail :]]
+        terms = " + ".join(products)
         if self.bias:
             terms += f" + {fmt(self.bias)}"
         return f"{terms} = {fmt(self.value)}"

@@ -216,3 +216,10 @@ def test_rgb_unpool_and_interpolate_snippets():
     np.testing.assert_array_equal(run_snippet(unpool_code(w7["input"], w7["unpool_input"], 2)), w7["expected_unpool"])
     w8 = worked_examples()["W8"]
     np.testing.assert_array_equal(run_snippet(interpolate_code(w8["input"], (4, 4), mode="nearest")), w8["expected"])
+
+
+def test_long_sums_are_shortened_around_an_ellipsis_and_keep_their_value():
+    step = conv2d_steps(np.arange(36.0).reshape(6, 6), np.ones((6, 6)))[0]
+    full, short = step.expression(), step.expression(max_terms=9)
+    assert full.count("·") == 36 and short.count("·") == 9 and "… (27)" in short
+    assert short.endswith(f"= {fmt(np.arange(36.0).sum())}") and full.endswith(short.split(" = ")[-1])

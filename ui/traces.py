@@ -14,6 +14,7 @@ from cnnlab.steps import ChannelConvStep, ConvStep, PoolStep, TransposedConvStep
 from ui.trace import Frame, Grid, encode
 
 Translate = Callable[..., str]
+MAX_TERMS = 27  # a 5×5 kernel's sum in full; longer sums are shortened around '…' (nobody reads 144 products)
 
 
 def verdict(t: Translate, preset_id: str | None, output: np.ndarray, expected) -> tuple[str, str] | None:
@@ -52,7 +53,7 @@ def conv_trace(
         Frame(
             windows={0: s.cells, 2: [(s.out_row, s.out_col)]},
             values={2: _progress(s)},
-            line=s.expression(),
+            line=s.expression(max_terms=MAX_TERMS),
             note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
         )
         for s in steps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -32,10 +33,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextlib.contextmanager
+def live_server():
+    """`streamlit run app.py` on a free local port; yields its URL and stops it afterwards."""
     port = _free_port()
-    log = open(ROOT / "tests" / "browser" / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    log = open(ROOT / "tests" / "browser" / "server.log", "w")  # noqa: SIM115 - closed at the end
     process = subprocess.Popen(
         [
             sys.executable,
@@ -58,21 +60,28 @@ def server_url():
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the Streamlit server did not start: see tests/browser/server.log")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Streamlit server did not start: see tests/browser/server.log")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with live_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

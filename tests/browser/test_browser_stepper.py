@@ -97,10 +97,11 @@ def test_key_press_to_frame_is_fast(page, server_url):
     page.evaluate("window.__cnnlabStepperTimings.length = 0")
     for _ in range(30):
         page.keyboard.press("ArrowRight" if s.get_attribute("data-step") != "16" else "Home")
+        page.wait_for_timeout(50)
     page.wait_for_timeout(200)
     timings = page.evaluate("window.__cnnlabStepperTimings")
     assert len(timings) == 30
-    assert statistics.median(timings) < 100  # measured ~ 5 ms; the benchmark records the figure
+    assert statistics.median(timings) < 50  # the target; benchmarks/stepper.py records the figure
 
 
 def test_a_copied_link_reopens_the_same_step_in_the_same_language(page, server_url):

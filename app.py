@@ -4,6 +4,7 @@ import streamlit as st
 
 from cnnlab.device import device_label
 from cnnlab.i18n import DEFAULT_LANGUAGE, languages
+from ui.links import copy_link
 from ui.widgets import forget_translated_selectboxes, inject_style, relabel_selectboxes, tr
 
 # A link opened with ?lecture=true is a projector: the sidebar starts folded to give the demo the width.
@@ -29,6 +30,7 @@ with st.sidebar:
         st.query_params["lang"] = st.session_state["lang"]
     t = tr()
     st.toggle(t("sidebar.lecture_mode"), key="lecture", help=t("sidebar.lecture_mode_help"), bind="query-params")
+    copy_link()
     st.caption(t("sidebar.device", device=device_label()))
 
 pages = [

@@ -344,3 +344,37 @@ def max_unpool2d(
         raise LessonInputError("error.unpool_index", size=out.size)
     out.flat[indices.ravel()] = values.ravel()
     return out
+
+
+@dataclass(frozen=True)
+class UnpoolStep:
+    """One pooled value put back where its maximum came from.
+
+    in_row, in_col: the cell of the pooled values; out_row, out_col: where it goes (from its
+    flat index); output: the (H_out, W_out) result so far, zeros elsewhere.
+    """
+
+    index: int
+    in_row: int
+    in_col: int
+    value: float
+    flat_index: int
+    out_row: int
+    out_col: int
+    output: np.ndarray
+
+
+def max_unpool2d_steps(
+    values, indices, kernel_size: int, *, stride: int | None = None, output_size: tuple[int, int] | None = None
+) -> list[UnpoolStep]:
+    """Frames of torch.nn.functional.max_unpool2d, one per pooled value; the last output equals max_unpool2d."""
+    final = max_unpool2d(values, indices, kernel_size, stride=stride, output_size=output_size)  # validates
+    values, indices = np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int64)
+    _check_steps(values.size)
+    output = np.zeros(final.shape)
+    steps = []
+    for (i, j), value in np.ndenumerate(values):
+        r, c = divmod(int(indices[i, j]), final.shape[1])
+        output[r, c] = value
+        steps.append(UnpoolStep(len(steps), i, j, float(value), int(indices[i, j]), r, c, output.copy()))
+    return steps

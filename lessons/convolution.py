@@ -54,19 +54,19 @@ tab_size, tab_steps, tab_rgb, tab_rf = st.tabs(
 # --- Output size --------------------------------------------------------------------------
 with tab_size:
     st.markdown(t("size.intro"))
-    dims = st.radio(
+    dims = url_choice(
+        st.radio,
         t("size.dims"),
         ["2d", "1d"],
         key="conv.size.dims",
-        persist_state="session",
         horizontal=True,
         format_func=lambda d: t(f"size.dims.{d}"),
     )
-    mode = st.radio(
+    mode = url_choice(
+        st.radio,
         t("size.mode"),
         ["custom", "valid", "same"],
         key="conv.size.mode",
-        persist_state="session",
         horizontal=True,
         format_func=lambda m: t(f"size.mode.{m}"),
     )

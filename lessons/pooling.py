@@ -15,6 +15,7 @@ from cnnlab.steps import (
     max_pool2d_steps,
     max_pool_indices,
     max_unpool2d,
+    max_unpool2d_steps,
     pad2d,
     transposed_conv2d_steps,
 )
@@ -22,7 +23,7 @@ from cnnlab.upsampling import upsample_bilinear, upsample_nearest
 from ui.matrix_html import MatrixView, mask, padded_roles
 from ui.plots import map_figure
 from ui.stepper import stepper
-from ui.traces import pool_trace, verdict
+from ui.traces import pool_trace, unpool_trace, verdict
 from ui.widgets import (
     chart,
     code_export,
@@ -110,17 +111,17 @@ with tab_unpool:
     values = matrix_editor(t("unpool.values"), "unpool.values", np.array(w7["unpool_input"], dtype=float))
     if values is not None:
         try:
-            unpooled = max_unpool2d(values, indices, 2)
+            unpool_steps = max_unpool2d_steps(values, indices, 2)
         except LessonInputError as err:
             show_error(err)
         else:
-            show_matrices(
-                MatrixView(values, t("unpool.values"), "input", name="unpool-values"),
-                "→",
-                MatrixView(unpooled, t("unpool.result"), "output", highlight=sources, name="unpooled"),
+            final = verdict(t, "W7", unpool_steps[-1].output, w7["expected_unpool"])
+            stepper(
+                "unpool.steps",
+                lambda: unpool_trace(t, unpool_steps, values, final),
+                legend=("input", "output"),
+                code=lambda: unpool_code(x7, values, 2),
             )
-            preset_verdict("W7", unpooled, np.array(w7["expected_unpool"]))
-            code_export(unpool_code(x7, values, 2))
 
 with tab_up:
     st.markdown(t("up.intro"))

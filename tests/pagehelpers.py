@@ -43,7 +43,8 @@ def open_page(page: str, lang: str = "en") -> AppTest:
 
 def steppers(at: AppTest) -> dict[str, dict]:
     """Stepper name -> the data the page sent to the browser component (trace, labels, ...)."""
-    return {d["name"]: d for d in (json.loads(e.proto.json) for e in at.get("bidi_component"))}
+    sent = (json.loads(e.proto.json) for e in at.get("bidi_component"))
+    return {d["name"]: d for d in sent if "trace" in d}
 
 
 def stepper_frame(at: AppTest, name: str, step: int | None = None) -> dict[str, np.ndarray]:

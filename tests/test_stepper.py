@@ -27,6 +27,7 @@ from cnnlab.steps import (
     conv2d_steps,
     fmt,
     max_pool2d_steps,
+    max_unpool2d_steps,
     multichannel_conv2d_steps,
     transposed_conv2d_steps,
     transposed_conv_as_conv,
@@ -34,7 +35,7 @@ from cnnlab.steps import (
 from ui.frame_image import MAX_GIF_FRAMES, gif_steps, trace_gif
 from ui.matrix_html import HIGHLIGHT, ROLE_COLOURS
 from ui.trace import MAX_SIDE, Frame, Grid, encode, final_texts, payload_bytes, replay, signature, window_cells
-from ui.traces import conv_trace, pool_trace, rgb_trace, scatter_trace
+from ui.traces import conv_trace, pool_trace, rgb_trace, scatter_trace, unpool_trace
 
 EN, RO = translator("en"), translator("ro")
 rng = np.random.default_rng(7)
@@ -223,3 +224,17 @@ def test_long_sums_are_shortened_around_an_ellipsis_and_keep_their_value():
     full, short = step.expression(), step.expression(max_terms=9)
     assert full.count("·") == 36 and short.count("·") == 9 and "… (27)" in short
     assert short.endswith(f"= {fmt(np.arange(36.0).sum())}") and full.endswith(short.split(" = ")[-1])
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_unpool_steps_put_each_value_where_torch_puts_it(case):
+    x = torch.tensor(rng.permutation(36).reshape(1, 1, 6, 6), dtype=torch.float64)
+    pooled, indices = F.max_pool2d(x, 2, return_indices=True)
+    values = rng.integers(1, 9, (3, 3)).astype(float)
+    steps = max_unpool2d_steps(values, indices[0, 0].numpy(), 2)
+    expected = F.max_unpool2d(torch.tensor(values)[None, None], indices, 2)[0, 0].numpy()
+    np.testing.assert_array_equal(steps[-1].output, expected)
+    trace = unpool_trace(EN, steps, values)
+    for (_, texts, windows), step in zip(replay(trace), steps, strict=True):
+        np.testing.assert_array_equal(as_numbers(texts[1]), step.output)
+        assert windows[1] == {(step.out_row, step.out_col)}

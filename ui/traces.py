@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from cnnlab.steps import ChannelConvStep, ConvStep, PoolStep, TransposedConvStep, fmt
+from cnnlab.steps import ChannelConvStep, ConvStep, PoolStep, TransposedConvStep, UnpoolStep, fmt
 from ui.trace import Frame, Grid, encode
 
 Translate = Callable[..., str]
@@ -174,3 +174,23 @@ def scatter_trace(
         )
 
     return encode(grids, rows, (frame(s) for s in steps), final)
+
+
+def unpool_trace(
+    t: Translate, steps: Sequence[UnpoolStep], values: np.ndarray, final: tuple[str, str] | None = None
+) -> dict:
+    """values → output: each pooled value goes back to the cell its maximum came from."""
+    grids = [
+        Grid("unpool-values", t("unpool.values"), values, "input"),
+        Grid("unpooled", t("unpool.result"), np.zeros(steps[-1].output.shape), "output"),
+    ]
+    frames = (
+        Frame(
+            windows={0: [(s.in_row, s.in_col)], 1: [(s.out_row, s.out_col)]},
+            values={1: s.output},
+            line=f"{s.flat_index} = {s.out_row} · {s.output.shape[1]} + {s.out_col}",  # flat index = row · W + col
+            note=t("unpool.step", value=fmt(s.value), index=s.flat_index, row=s.out_row + 1, col=s.out_col + 1),
+        )
+        for s in steps
+    )
+    return encode(grids, [[0, "→", 1]], frames, final)

@@ -22,6 +22,7 @@ STEP_THROUGHS = [
     ("convolution", "RGB, bias, ReLU", "conv.rgb", "rgb-output"),
     ("edges", None, "edges.W4", "edge-output"),
     ("pooling", None, "pool.steps", "output"),
+    ("pooling", "Max unpooling (W7)", "unpool.steps", "unpooled"),
     ("transposed-convolution", None, "tconv.scatter", "output"),
     ("transposed-convolution", "As a plain convolution", "tconv.direct", "direct-output"),
 ]
@@ -195,3 +196,14 @@ def test_png_of_the_current_step_and_gif_of_the_whole_step_through(page, server_
 
     assert Image.open(gif_path).n_frames == 4
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_every_page_has_a_copy_link_and_charts_download_as_png(page, server_url):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_demo(page, server_url, "activations", query="?lang=ro")
+    page.locator("[data-testid='copy-link']").click()
+    expect(page.locator("[data-testid='copy-link']")).to_have_attribute("data-copied-link", re.compile("lang=ro"))
+    assert "/activations" in page.evaluate("navigator.clipboard.readText()")
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    assert chart.locator(".modebar-btn[data-title='Download plot as a PNG']").count() == 1

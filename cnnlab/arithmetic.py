@@ -199,11 +199,15 @@ def dense_vs_conv_weights(image: int, kernel: int, hidden: int, channels: int = 
 def measured_conv_output_shape(
     height: int, width: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> tuple[int, int]:
-    """(H_out, W_out) of a real torch.nn.Conv2d run on zeros: the live check beside the formula."""
+    """(H_out, W_out) of a real torch.nn.Conv2d: the live check beside the formula.
+
+    It runs on the meta device: torch's own shape rules, no memory and no arithmetic, so a
+    4096 × 4096 input with a 64 × 64 kernel costs microseconds instead of minutes.
+    """
     import torch
 
-    conv = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, bias=False)
-    with torch.inference_mode():
+    with torch.device("meta"):
+        conv = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding, dilation=dilation, bias=False)
         out = conv(torch.zeros(1, 1, height, width))
     return tuple(out.shape[-2:])
 
@@ -213,19 +217,35 @@ def input_features(width: int, height: int, channels: int = 3) -> int:
     return width * height * channels
 
 
+# The layer-stack table's bounds, checked here as well as in the browser: a table's rows can be
+# sent to the server with any values, and 16 layers of stride 16 would make a jump of 2^64.
+LAYER_LIMITS = {"kernel": (1, 31), "stride": (1, 16), "padding": (0, 15), "dilation": (1, 8), "channels": (1, 4096)}
+MAX_LAYERS = 12
+
+
 def layers_from_rows(rows: list[dict]) -> list[Layer]:
     """Layers from table rows {kind: 'conv'|'pool', kernel, stride, padding, dilation, channels}.
 
-    Layers are named conv1, conv2, pool1, ... in order; a missing number is an error.
+    Layers are named conv1, conv2, pool1, ... in order; a missing number, an unknown kind, a value
+    outside LAYER_LIMITS or more than MAX_LAYERS rows is an error with a message.
     """
+    if len(rows) > MAX_LAYERS:
+        raise LessonInputError("error.too_many_layers", count=len(rows), max=MAX_LAYERS)
     layers, counts = [], {"conv": 0, "pool": 0}
     for row in rows:
         kind = row.get("kind") or "conv"
+        if kind not in counts:
+            raise LessonInputError("error.layer_kind", row=len(layers) + 1, kinds="conv, pool")
         values = {}
         for field in ("kernel", "stride", "padding", "dilation") + (("channels",) if kind == "conv" else ()):
             value = row.get(field)
             if value is None or value != value:  # None or NaN: an empty cell
                 raise LessonInputError("error.missing_value", name=f"param.{field}", row=len(layers) + 1)
+            low, high = LAYER_LIMITS[field]
+            if not isinstance(value, int | float) or not low <= value <= high or value != int(value):
+                raise LessonInputError(
+                    "error.layer_value", name=f"param.{field}", row=len(layers) + 1, low=low, high=high
+                )
             values[field] = int(value)
         counts[kind] += 1
         layers.append(

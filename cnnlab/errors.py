@@ -19,5 +19,18 @@ class LessonInputError(ValueError):
         super().__init__(self.message(translator("en")))
 
     def message(self, t: Callable[..., str]) -> str:
-        values = {k: t(v) if isinstance(v, str) and v.startswith("param.") else v for k, v in self.values.items()}
-        return t(self.key, **values)
+        return t(self.key, **{k: _term(t, v) for k, v in self.values.items()})
+
+
+class Verbatim(str):
+    """Text a person typed, shown as it is: never looked up in a catalog, even if it reads 'param.stride'."""
+
+
+def _term(t: Callable[..., str], value):
+    """A 'param.*' value is translated when it is a catalog key; a person's text (Verbatim) stays as typed."""
+    if isinstance(value, str) and not isinstance(value, Verbatim) and value.startswith("param."):
+        try:
+            return t(value)
+        except KeyError:
+            return value
+    return value

@@ -46,9 +46,16 @@ def filter_image(gray: np.ndarray, kernel) -> tuple[np.ndarray, str]:
     return run_on_best_device(_conv_same, gray, kernel)
 
 
+FLAT = 0.05  # gradient magnitude (grey levels in [0, 1] × Sobel's weight 4) below which there is no edge
+
+
 @dataclass(frozen=True)
 class SobelResult:
-    """Gradients of an (H, W) image: gx, gy, magnitude sqrt(gx² + gy²), direction atan2(gy, gx) in degrees."""
+    """Gradients of an (H, W) image: gx, gy, magnitude sqrt(gx² + gy²), direction atan2(gy, gx) in degrees.
+
+    direction is NaN where the magnitude is below FLAT: on flat sky or grass the angle of a
+    near-zero gradient is noise, and drawing it would paint strong angles where there is no edge.
+    """
 
     gx: np.ndarray
     gy: np.ndarray
@@ -60,7 +67,9 @@ class SobelResult:
 def sobel(gray: np.ndarray) -> SobelResult:
     gx, device = filter_image(gray, KERNELS["sobel_x"])
     gy, _ = filter_image(gray, KERNELS["sobel_y"])
-    return SobelResult(gx, gy, np.hypot(gx, gy), np.degrees(np.arctan2(gy, gx)), device)
+    magnitude = np.hypot(gx, gy)
+    direction = np.where(magnitude >= FLAT, np.degrees(np.arctan2(gy, gx)), np.nan)
+    return SobelResult(gx, gy, magnitude, direction, device)
 
 
 def pool_image(gray: np.ndarray, kernel_size: int, mode: str = "max") -> tuple[np.ndarray, str]:

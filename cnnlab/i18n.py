@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+from cnnlab.assets import ASSETS
+
+CATALOG_DIR = ASSETS / "i18n"
 DEFAULT_LANGUAGE = "en"
 
 

@@ -16,12 +16,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from cnnlab.assets import ASSETS
 from cnnlab.errors import LessonInputError
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 MAX_BYTES = 20 * 1024 * 1024  # the same as server.maxUploadSize
 MAX_DECODE_PIXELS = 40_000_000  # refuse beyond this: about a 7300 × 5500 photo
 MAX_PIXELS = 1_000_000  # scale down beyond this: lessons and models need no more
+MAX_ASPECT = 32  # longer side / shorter side: a 4000 × 1 "picture" would scale to a 1-pixel line
+HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # scaled before any float conversion
 QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 BACKGROUND = (255, 255, 255)  # transparent pixels are shown on white
 
@@ -54,6 +57,8 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 raise ImageInputError(
                     "image.error.too_many_pixels", width=width, height=height, limit=f"{MAX_DECODE_PIXELS:,}"
                 )
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise ImageInputError("image.error.aspect", width=width, height=height, ratio=MAX_ASPECT)
             notes = []
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
@@ -63,7 +68,11 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 image.draft("RGB", _fit((width, height), max_pixels))  # decode at a reduced scale
             image.load()
             orientation = _orientation(image)
-            rgb = to_rgb(ImageOps.exif_transpose(image))
+            image = ImageOps.exif_transpose(image)
+            if image.mode in HIGH_DEPTH_MODES and image.width * image.height > max_pixels:
+                # 16-bit and float pictures become float64 arrays in to_rgb: shrink them first, in their own mode
+                image = image.resize(_fit(image.size, max_pixels), Image.Resampling.BOX)
+            rgb = to_rgb(image)
             if orientation not in (None, 1):
                 notes.append(("image.note.rotated", {}))
     except ImageInputError:
@@ -133,7 +142,7 @@ def to_gray(image: Image.Image) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114])
 
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
+SAMPLES_DIR = ASSETS / "samples"
 
 
 def sample_images() -> dict[str, Path]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import nn
 
+from cnnlab.assets import ASSETS
 from cnnlab.shapes import CLASSES
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+MODELS_DIR = ASSETS / "models"
 SHAPES_CLASSIFIER_FILE = MODELS_DIR / "lab_shapes_classifier.safetensors"
 SHAPES_INPUT_SIZE = 64
 UNET_FILE = MODELS_DIR / "lab_shapes_unet.safetensors"

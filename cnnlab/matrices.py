@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.errors import LessonInputError
+from cnnlab.errors import LessonInputError, Verbatim
 from cnnlab.steps import fmt
 
 MAX_SIDE = 12  # larger than this is no longer readable from the back of a hall
@@ -26,7 +26,7 @@ def parse_matrix(text: str, max_side: int = MAX_SIDE) -> np.ndarray:
             try:
                 values.append(float(token))
             except ValueError:
-                raise LessonInputError("matrix.error.not_number", value=token) from None
+                raise LessonInputError("matrix.error.not_number", value=Verbatim(token)) from None
     m = np.array(values, dtype=np.float64).reshape(len(rows), len(rows[0]))
     if not np.isfinite(m).all():
         raise LessonInputError("matrix.error.not_finite")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "assets" / "worked_examples.json"
+from cnnlab.assets import ASSETS
+
+EXAMPLES_FILE = ASSETS / "worked_examples.json"
 
 
 @cache

@@ -9,7 +9,6 @@ safetensors, offline) and torchvision's pretrained ones when their weights are c
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +20,10 @@ from PIL import Image
 from torch import nn
 from torchvision.transforms import functional as TF
 
+from cnnlab.assets import ASSETS
 from cnnlab.device import best_device, move_or_cpu
 from cnnlab.lab_models import MASK_RCNN_FILE, UNET_CONFIG, UNET_FILE, lab_mask_rcnn
+from cnnlab.models import _cache, check_aspect
 from cnnlab.shapes import CLASSES
 from cnnlab.unet import UNet
 from cnnlab.weights import WeightsError, load_cached_weights, load_lab_weights
@@ -31,6 +32,7 @@ LAB_CLASSES = ["background", *CLASSES]
 UNET_SIDE = 96  # the lab U-Net sees the picture with its longer side at about this size
 SEMANTIC_SIDE = {"cpu": 384, "cuda": 520, "mps": 520}  # shorter side for torchvision's FCN/DeepLabV3
 INSTANCE_SIDE = {"cpu": 512, "cuda": 800, "mps": 800}  # shorter side for torchvision's Mask R-CNN
+MAX_SIDE_RATIO = 1333 / 800  # for both: the longer side at most this times the shorter's (Mask R-CNN's default)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
@@ -107,10 +109,6 @@ class SegmentationModel:
     note: str | None = None  # 'cuda_oom' after a fall back to the CPU
 
 
-_cache: dict[tuple[str, str], SegmentationModel] = {}
-_lock = threading.Lock()
-
-
 def _load(entry: SegmentationEntry) -> tuple[nn.Module, list[str]]:
     model = entry.build()
     if entry.lab_file is not None:
@@ -120,8 +118,19 @@ def _load(entry: SegmentationEntry) -> tuple[nn.Module, list[str]]:
     return model, list(entry.torchvision_weights().meta["categories"])
 
 
+def _prepare(entry: SegmentationEntry, device: torch.device) -> SegmentationModel:
+    """entry's model with its weights, in eval mode, on device (or on the CPU, with a note, if the GPU is full)."""
+    model, names = _load(entry)
+    model.eval().requires_grad_(False)
+    if entry.task == "instance" and entry.lab_file is None:
+        side = INSTANCE_SIDE.get(device.type, 800)  # set before the instance is shared, never after
+        model.transform.min_size, model.transform.max_size = (side,), round(side * MAX_SIDE_RATIO)
+    placed, note = move_or_cpu(model, device)
+    return SegmentationModel(entry.name, model, names, placed, entry, note)
+
+
 def get_segmentation_model(name: str, device: torch.device | str | None = None) -> SegmentationModel:
-    """The shared eval-mode instance of a segmentation model (one per process and device).
+    """The shared eval-mode instance of a segmentation model (one per process and device, in cnnlab.models' cache).
 
     WeightsError when its weights are missing or damaged; CUDA out of memory -> the CPU, with a note.
     """
@@ -129,16 +138,7 @@ def get_segmentation_model(name: str, device: torch.device | str | None = None) 
     if name not in entries:
         raise WeightsError("weights.error.unknown_model", name=name, known=", ".join(entries))
     device = torch.device(device) if device is not None else best_device()
-    with _lock:
-        if (name, str(device)) not in _cache:
-            model, names = _load(entries[name])
-            model.eval().requires_grad_(False)
-            if entries[name].task == "instance" and entries[name].lab_file is None:
-                side = INSTANCE_SIDE.get(device.type, 800)  # set before the instance is shared, never after
-                model.transform.min_size, model.transform.max_size = (side,), round(side * 1333 / 800)
-            device, note = move_or_cpu(model, device)
-            _cache[(name, str(device))] = SegmentationModel(name, model, names, device, entries[name], note)
-        return _cache[(name, str(device))]
+    return _cache.get((name, str(device)), lambda: _prepare(entries[name], device))
 
 
 def _model_for(name: str, task: str, device) -> SegmentationModel:
@@ -158,9 +158,10 @@ class Segmentation:
     device: str
 
 
-def _scaled_size(size: tuple[int, int], side: int, longer: bool, multiple: int = 1) -> tuple[int, int]:
-    """(w, h) scaled so that its longer (or shorter) side is `side`, each rounded to a multiple."""
-    scale = side / (max(size) if longer else min(size))
+def _scaled_size(size: tuple[int, int], longer: int, shorter: int | None = None, multiple: int = 1) -> tuple[int, int]:
+    """(w, h) scaled so that its shorter side is `shorter` but its longer side at most `longer`
+    (without `shorter`: exactly `longer`), each rounded to a multiple."""
+    scale = longer / max(size) if shorter is None else min(shorter / min(size), longer / max(size))
     return tuple(max(multiple, round(v * scale / multiple) * multiple) for v in size)
 
 
@@ -168,17 +169,20 @@ def segment(image: Image.Image, model_name: str = "lab.unet", device: torch.devi
     """A per-pixel class map of a PIL image at its own size.
 
     The picture is scaled for the network (lab U-Net: longer side UNET_SIDE, a multiple of 2**depth;
-    FCN/DeepLabV3: shorter side SEMANTIC_SIDE), segmented, and the class probabilities scaled back
-    bilinearly to the picture's size.
+    FCN/DeepLabV3: shorter side SEMANTIC_SIDE, longer side at most MAX_SIDE_RATIO times that),
+    segmented, and the class probabilities scaled back bilinearly to the picture's size.
+    LessonInputError for a picture too thin for a network (cnnlab.models.check_aspect).
     """
+    check_aspect(image)
     loaded = _model_for(model_name, "semantic", device)
     started = time.perf_counter()
     rgb = image.convert("RGB")
     if loaded.entry.lab_file is not None:
-        w, h = _scaled_size(rgb.size, UNET_SIDE, longer=True, multiple=loaded.model.multiple)
+        w, h = _scaled_size(rgb.size, UNET_SIDE, multiple=loaded.model.multiple)
         x = TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR))
     else:
-        w, h = _scaled_size(rgb.size, SEMANTIC_SIDE.get(loaded.device.type, 520), longer=False)
+        side = SEMANTIC_SIDE.get(loaded.device.type, 520)
+        w, h = _scaled_size(rgb.size, round(side * MAX_SIDE_RATIO), shorter=side)
         x = TF.normalize(TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR)), IMAGENET_MEAN, IMAGENET_STD)
     with torch.inference_mode():
         logits = loaded.model(x[None].to(loaded.device))
@@ -219,7 +223,11 @@ def detect(
     mask_threshold: float = 0.5,
     device: torch.device | str | None = None,
 ) -> Detection:
-    """Instances found by a Mask R-CNN in a PIL image, best score first, with timing and the size used."""
+    """Instances found by a Mask R-CNN in a PIL image, best score first, with timing and the size used.
+
+    LessonInputError for a picture too thin for a network (cnnlab.models.check_aspect).
+    """
+    check_aspect(image)
     loaded = _model_for(model_name, "instance", device)
     rgb = image.convert("RGB")
     transform = loaded.model.transform  # resizes inside the model; boxes and masks come back at the picture's size
@@ -318,7 +326,7 @@ def match_instances(
 
 
 DRAWING_SIDE = 600  # small pictures are enlarged to about this before drawing, so that the labels can be read
-LABEL_FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSans.ttf"  # has ă, â, î, ș, ț
+LABEL_FONT = ASSETS / "fonts" / "DejaVuSans.ttf"  # has ă, â, î, ș, ț
 
 
 def draw_instances(

@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from cnnlab.activations import FUNCTIONS, RANGES, activate, curve
+from cnnlab.errors import LessonInputError
 from cnnlab.filters import KERNELS, filter_image
 from cnnlab.images import to_gray
 from ui.plots import curves_figure, histogram_figure, map_figure
-from ui.widgets import chart, image_picker, intro, tr, translated_key
+from ui.widgets import chart, image_picker, intro, show_error, tr, translated_key
 
 NAMES = [n for n in FUNCTIONS if n != "none"]
 
@@ -65,7 +66,11 @@ with tab_map:
             persist_state="session",
             format_func=lambda n: t(f"activation.{n}"),
         )
-        feature, device = filter_image(to_gray(loaded.image), KERNELS[kernel_name])
+        try:
+            feature, device = filter_image(to_gray(loaded.image), KERNELS[kernel_name])
+        except LessonInputError as err:  # e.g. a picture one pixel high, smaller than the kernel
+            show_error(err)
+            st.stop()
         after = activate(name, feature)
         chart(c1, map_figure(feature, t("act.before"), signed=True), key="act.fig.before")
         chart(
@@ -80,8 +85,14 @@ with tab_map:
             ),
             key="act.fig.hist",
         )
-        zeros = float(np.mean(after == 0))
-        st.markdown(t("act.zeros", share=f"{zeros:.0%}", name=t(f"activation.{name}")))
+        st.markdown(
+            t(
+                "act.zeros",
+                before=f"{float(np.mean(feature == 0)):.0%}",
+                share=f"{float(np.mean(after == 0)):.0%}",
+                name=t(f"activation.{name}"),
+            )
+        )
         st.caption(t("edges.device", device=device, h=feature.shape[0], w=feature.shape[1]))
 
 with tab_notes:

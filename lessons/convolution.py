@@ -114,6 +114,8 @@ with tab_size:
         st.markdown(t("size.torch_check", formula=shape_text, torch=measured_text))
         if mode == "same" and stride > 1:
             st.caption(t("size.same_strided"))
+        if mode == "same" and effective_kernel(kernel, dilation) % 2 == 0:
+            st.warning(t("size.same_even", k=effective_kernel(kernel, dilation), p=padding))
 
 # --- Step through -------------------------------------------------------------------------
 with tab_steps:
@@ -258,7 +260,7 @@ with tab_rf:
                     t("rf.layer"): [r.name for r in stack],
                     t("rf.output_size"): [f"{r.output_size}×{r.output_size}×{r.channels}" for r in stack],
                     t("rf.field"): [f"{r.receptive_field}×{r.receptive_field}" for r in stack],
-                    t("rf.jump"): [r.jump for r in stack],
+                    t("rf.jump"): [f"{r.jump:,}" for r in stack],
                     t("rf.params"): [f"{r.parameters:,}" for r in stack],
                 }
             )

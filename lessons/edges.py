@@ -105,6 +105,8 @@ with tab_photo:
         c1, c2 = st.columns(2)
         chart(c1, image_figure(np.asarray(loaded.image), t("edges.original")), key="edges.fig.original")
         chart(c2, map_figure(response, t(f"filter.{choice}"), signed), key="edges.fig.response")
-        if signed:
+        if choice == "sobel_direction":
+            st.info(t("edges.direction_why"))
+        elif signed:
             st.info(t("edges.signed_why"))
-        st.caption(t("edges.device", device=device, h=gray.shape[0], w=gray.shape[1]))
+        st.caption(t("edges.device", device=device, w=gray.shape[1], h=gray.shape[0]))

@@ -149,9 +149,7 @@ with tab_predict:
             t("feat.cam.class"),
             [None, *range(len(loaded.categories))],
             key=translated_key(f"feat.cam_class.{name}"),
-            format_func=lambda i: (
-                t("feat.cam.top", category=predictions[0].category) if i is None else loaded.categories[i]
-            ),
+            format_func=lambda i: t("feat.cam.top") if i is None else loaded.categories[i],
         )
         cam, used = grad_cam(loaded, image.image, cam_layer, target)
         view = np.asarray(loaded.view(image.image))

@@ -21,7 +21,7 @@ from cnnlab.steps import (
 )
 from cnnlab.upsampling import upsample_bilinear, upsample_nearest
 from ui.matrix_html import MatrixView, mask, padded_roles
-from ui.plots import map_figure
+from ui.plots import HEIGHT, map_figure
 from ui.stepper import stepper
 from ui.traces import pool_trace, unpool_trace, verdict
 from ui.widgets import (
@@ -40,6 +40,8 @@ from ui.widgets import (
     tr,
     url_choice,
 )
+
+POOLED_MARGIN = 50  # the figure's title and margins, in pixels
 
 t = tr()
 st.title(t("pool.title"))
@@ -178,9 +180,15 @@ with tab_photo:
         else:
             h, w = gray.shape
             chart(c1, map_figure(gray, t("pool.photo.before", h=h, w=w), signed=False), key="pool.fig.before")
+            # drawn at its true size relative to the input, so the lost resolution shows
             chart(
                 c2,
-                map_figure(pooled, t("pool.photo.after", h=pooled.shape[0], w=pooled.shape[1]), signed=False),
+                map_figure(
+                    pooled,
+                    t("pool.photo.after", h=pooled.shape[0], w=pooled.shape[1]),
+                    signed=False,
+                    height=POOLED_MARGIN + max(60, (HEIGHT - POOLED_MARGIN) * pooled.shape[0] // h),
+                ),
                 key="pool.fig.after",
             )
             st.caption(t("pool.photo.device", device=device))

@@ -59,6 +59,7 @@ with settings:
         show_error(err)
         st.stop()
 
+with result:
     out_h, out_w = steps[-1].output.shape
     k = w.shape[0]
     st.latex(
@@ -67,12 +68,10 @@ with settings:
     )
     if preset is not None and preset.id.startswith("W11") and (stride, padding) == (preset.stride, preset.padding):
         st.warning(t("tconv.w11_trap"))
-
-with result:
     tab_scatter, tab_direct, tab_trap = st.tabs([t("tconv.tab.scatter"), t("tconv.tab.direct"), t("tconv.tab.trap")])
 
     with tab_scatter:
-        st.markdown(t("tconv.scatter.intro"))
+        intro(t("tconv.scatter.intro"))
         final = verdict(t, preset.id if preset else None, steps[-1].output, preset.expected if preset else None)
         stepper(
             "tconv.scatter",

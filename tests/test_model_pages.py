@@ -5,21 +5,20 @@ import json
 import pytest
 
 from cnnlab import weights
+from cnnlab.i18n import translator
+from cnnlab.models import _cache as model_cache
 from tests.checkpoints import torch_home, write_checkpoint
 from tests.pagehelpers import open_page
-from ui.models import shared_model, shared_segmentation_model
 
 FEATURES = "lessons/features.py"
 
 
 @pytest.fixture
 def empty_home(tmp_path):
-    shared_model.clear()
-    shared_segmentation_model.clear()
+    model_cache.clear()
     with torch_home(tmp_path) as path:
         yield path
-    shared_model.clear()
-    shared_segmentation_model.clear()
+    model_cache.clear()
 
 
 def texts(elements):
@@ -65,7 +64,9 @@ def test_missing_weights_name_the_command_and_fall_back(empty_home):
     at.selectbox(key="feat.model").select("vgg16.imagenet").run()
     assert not at.exception
     assert any("python -m cnnlab.weights download vgg16.imagenet" in i.value for i in at.info)
-    assert any("lab model" in c.value for c in at.caption)
+    en = translator("en")
+    shown, wanted = en("model.lab.shapes"), en("model.vgg16.imagenet")
+    assert any(f"shows {shown}" in w.value and f"not {wanted}" in w.value for w in at.warning)  # says which is shown
     assert any("32 filters of 5 × 5 × 3" in m.value for m in at.markdown)
 
 

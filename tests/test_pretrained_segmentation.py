@@ -82,11 +82,11 @@ def test_wrong_task_is_refused():
 
 @pytest.fixture
 def page_home(home):
-    from ui.models import shared_segmentation_model
+    from cnnlab.models import _cache as model_cache
 
-    shared_segmentation_model.clear()
+    model_cache.clear()
     yield home
-    shared_segmentation_model.clear()
+    model_cache.clear()
 
 
 def test_semantic_page_falls_back_then_uses_cached_fcn(page_home):
@@ -96,7 +96,7 @@ def test_semantic_page_falls_back_then_uses_cached_fcn(page_home):
     at.selectbox(key="seg.model").select("fcn_resnet50.voc").run()
     assert not at.exception
     assert any("python -m cnnlab.weights download fcn_resnet50.voc" in i.value for i in at.info)
-    assert any("lab model" in c.value for c in at.caption)
+    assert any("ships with the app" in w.value for w in at.warning)
     write_segmentation_checkpoint("fcn_resnet50.voc")
     at.run()
     assert not at.exception, at.exception

@@ -13,15 +13,17 @@ from cnnlab.weights import WeightsError
 from ui.widgets import tr, translated_key
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def shared_model(name: str) -> LoadedModel:
-    """One classifier instance per process and model, shared read-only by every session."""
+    """One classifier instance per process and model, shared read-only by every session.
+
+    cnnlab's model cache holds it (one per process, evicted beyond its memory budget); a second
+    cache here would keep evicted models alive and load them twice.
+    """
     return get_model(name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def shared_segmentation_model(name: str) -> SegmentationModel:
-    """One segmentation model instance per process and model, shared read-only by every session."""
+    """One segmentation model instance per process and model, shared read-only by every session (see shared_model)."""
     return get_segmentation_model(name)
 
 
@@ -43,6 +45,14 @@ def _download(name: str) -> None:
     st.session_state.pop(f"models.failed.{name}", None)
 
 
+def _download_button(key: str, name: str) -> None:
+    """A button that downloads the weights of `name`, then runs the page again."""
+    t = tr()
+    if st.button(t("models.download", name=name), key=f"{key}.download", icon=":material/download:"):
+        _download(name)
+        st.rerun()
+
+
 def model_picker(key: str, names: list[str], load: Callable[[str], object], fallback: str):
     """A model select box; returns load(chosen), or load(fallback) with a message when it cannot be had."""
     t = tr()
@@ -62,10 +72,8 @@ def model_picker(key: str, names: list[str], load: Callable[[str], object], fall
                 t("weights.error.not_cached", name=name, command=f"{weights.DOWNLOAD_COMMAND} {name}"),
                 icon=":material/download:",
             )
-        if st.button(t("models.download", name=name), key=f"{key}.download", icon=":material/download:"):
-            _download(name)
-            st.rerun()
-        st.caption(t("models.fallback"))
+        _download_button(key, name)
+        st.warning(t("models.fallback", wanted=t(f"model.{name}"), shown=t(f"model.{fallback}")))
         name = fallback
     try:
         loaded = load(name)
@@ -73,7 +81,9 @@ def model_picker(key: str, names: list[str], load: Callable[[str], object], fall
         st.error(err.message(t), icon=":material/error:")
         if name == fallback:
             st.stop()
-        st.caption(t("models.fallback"))
+        if not weights.is_cached(name):  # a damaged file was removed: it can be downloaded again at once
+            _download_button(key, name)
+        st.warning(t("models.fallback", wanted=t(f"model.{name}"), shown=t(f"model.{fallback}")))
         loaded = load(fallback)
     if loaded.note == "cuda_oom":
         st.warning(t("models.cuda_oom", name=name))

@@ -21,16 +21,19 @@ def image_figure(rgb: np.ndarray, title: str, height: int = HEIGHT) -> go.Figure
     return _square(go.Figure(go.Image(z=rgb)), title, height)
 
 
-def map_figure(values: np.ndarray, title: str, signed: bool, colorbar: str = "") -> go.Figure:
-    """(H, W) map; signed maps get a colour scale centred on zero, so 0 is white and the sign is the hue."""
+def map_figure(values: np.ndarray, title: str, signed: bool, colorbar: str = "", height: int = HEIGHT) -> go.Figure:
+    """(H, W) map; signed maps get a colour scale centred on zero, so 0 is white and the sign is the hue.
+
+    NaN cells (no value, e.g. no gradient direction on a flat area) are left blank.
+    """
     if signed:
-        limit = float(np.abs(values).max()) or 1.0
+        limit = float(np.nan_to_num(np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0)) or 1.0
         trace = go.Heatmap(
             z=values, colorscale=SIGNED_SCALE, zmid=0, zmin=-limit, zmax=limit, colorbar=dict(title=colorbar)
         )
     else:
         trace = go.Heatmap(z=values, colorscale="gray", colorbar=dict(title=colorbar))
-    return _square(go.Figure(trace), title)
+    return _square(go.Figure(trace), title, height)
 
 
 def curves_figure(x: np.ndarray, curves: dict[str, np.ndarray], title: str, y_range=None) -> go.Figure:

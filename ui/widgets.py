@@ -133,7 +133,7 @@ def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | No
     text = st.text_area(
         label,
         key=key,
-        height=150,
+        height=max(150, 40 + 24 * (len(str(st.session_state[key]).splitlines()) + 1)),  # every row visible
         max_chars=MAX_MATRIX_CHARS,
         help=help_text or t("matrix.help"),
         persist_state="session",

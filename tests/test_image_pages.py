@@ -123,8 +123,9 @@ def test_every_filter_on_the_photo(choice):
     at = open_page("lessons/edges.py")
     at.selectbox(key="edges.filter").select(choice).run()
     assert not at.exception and not at.error
-    signed = choice not in ("sobel_magnitude", "box_blur", "sharpen")
+    signed = choice not in ("sobel_magnitude", "sobel_direction", "box_blur", "sharpen")
     assert any("centred on zero" in i.value for i in at.info) == signed
+    assert any("no direction" in i.value for i in at.info) == (choice == "sobel_direction")
 
 
 def test_even_custom_kernel_gets_a_message():
@@ -138,9 +139,9 @@ def test_even_custom_kernel_gets_a_message():
 def test_activation_page_relu_zeroes_and_notes():
     at = open_page("lessons/activations.py")
     assert not at.exception
-    zeros = next(m.value for m in at.markdown if "are exactly 0" in m.value)
-    share = int(zeros.split("**")[1].rstrip("%"))
-    assert 10 < share < 90  # ReLU of a Sobel response: roughly half the values are negative
+    zeros = next(m.value for m in at.markdown if "exactly 0" in m.value)
+    before, after = (int(part.rstrip("%")) for part in zeros.split("**")[1::2])
+    assert before < 10 < after < 90  # ReLU of a Sobel response: roughly half the values are negative
     assert any("(−1, 1)" in w.value and "[0, 1]" in w.value for w in at.warning)
     ranges = next(tb for tb in at.table).value
     assert ranges.set_index(ranges.columns[0]).loc["tanh"].iloc[0] == "(−1, 1)"

@@ -174,7 +174,7 @@ def test_layer_stack_table_on_the_page():
     at = open_page("lessons/convolution.py")
     stack = next(tb for tb in at.table if "Jump" in str(tb.value.columns.tolist()))
     df = stack.value
-    assert df.iloc[-1].tolist() == ["pool2 2×2", "8×8×128", "16×16", 4, "0"]
+    assert df.iloc[-1].tolist() == ["pool2 2×2", "8×8×128", "16×16", "4", "0"]
     assert any(
         m.value == f"{(3 * 9 * 64 + 64) + (64 * 9 * 64 + 64) + (64 * 9 * 128 + 128) + (128 * 9 * 128 + 128):,}"
         for m in at.metric

@@ -61,3 +61,11 @@ def test_bad_matrix_gets_a_message_in_the_browser(page, server_url):
     wait_idle(page)
     assert page.get_by_text(re.compile('"five" is not a number')).count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_matrix_boxes_show_every_row(page, server_url):
+    open_page(page, server_url, "convolution")
+    page.get_by_role("tab", name="Step by step").click()
+    area = page.locator(".st-key-conv-x textarea")
+    assert area.input_value().count("\n") == 5  # W1's six rows
+    assert area.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "a row is hidden behind a scroll bar"

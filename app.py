@@ -1,11 +1,14 @@
-"""CNN Lab: entry point. Sidebar (language, lecture layout, device) and navigation; nothing heavy."""
+"""CNN Lab: entry point. Sidebar (language, lecture layout, device) and navigation; nothing heavy per run."""
 
 import streamlit as st
 
 from cnnlab.device import device_label
 from cnnlab.i18n import DEFAULT_LANGUAGE, languages
 from ui.links import copy_link
+from ui.server import prepare_process
 from ui.widgets import forget_translated_selectboxes, inject_style, relabel_selectboxes, tr
+
+prepare_process()  # once per process: heavy imports, then gc.freeze() (see ui/server.py)
 
 # A link opened with ?lecture=true is a projector: the sidebar starts folded to give the demo the width.
 projector = st.query_params.get("lecture", "").lower() == "true"

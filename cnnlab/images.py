@@ -8,6 +8,7 @@ clipping, and animations give their first frame. Every failure is an ImageInputE
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class LoadedImage:
     image: Image.Image
     original_size: tuple[int, int]
     notes: list[tuple[str, dict]] = field(default_factory=list)
+    digest: str = ""  # SHA-1 of the RGB pixels: the key under which results for this picture are cached
 
 
 def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
@@ -90,7 +92,7 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
         notes.append(
             ("image.note.scaled", {"from_w": original[0], "from_h": original[1], "to_w": rgb.width, "to_h": rgb.height})
         )
-    return LoadedImage(rgb, original, notes)
+    return LoadedImage(rgb, original, notes, hashlib.sha1(rgb.tobytes()).hexdigest())
 
 
 def _orientation(image: Image.Image) -> int | None:

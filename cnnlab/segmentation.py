@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 from torchvision.transforms import functional as TF
@@ -157,6 +158,19 @@ class Segmentation:
     seconds: float  # inference time, preprocessing to class map
     device: str
 
+    def compact(self, max_side: int = 480) -> Segmentation:
+        """The same result with the probabilities averaged down to at most max_side a side.
+
+        A probability map is drawn a few hundred pixels wide; at a 1-megapixel picture's size,
+        21 VOC classes take 84 MB, too much to keep per cached picture.
+        """
+        k, h, w = self.probabilities.shape
+        if max(h, w) <= max_side:
+            return self
+        size = (max(1, round(h * max_side / max(h, w))), max(1, round(w * max_side / max(h, w))))
+        small = F.interpolate(torch.from_numpy(self.probabilities)[None], size=size, mode="area")[0]
+        return replace(self, probabilities=small.numpy())
+
 
 def _scaled_size(size: tuple[int, int], longer: int, shorter: int | None = None, multiple: int = 1) -> tuple[int, int]:
     """(w, h) scaled so that its shorter side is `shorter` but its longer side at most `longer`
@@ -214,6 +228,17 @@ class Detection:
     working_size: tuple[int, int]  # (width, height) the network saw
     seconds: float
     device: str
+    exclusive: bool = False  # every pixel belongs to one object at most (see SegmentationEntry)
+
+    def above(self, score_threshold: float) -> Detection:
+        """The instances scoring at least score_threshold, duplicates dropped for exclusive models.
+
+        No network runs: a page keeps the full detection and moves this threshold freely.
+        """
+        kept = [i for i in self.instances if i.score >= score_threshold]
+        if self.exclusive:
+            kept = drop_covered(kept)
+        return replace(self, instances=kept)
 
 
 def detect(
@@ -226,6 +251,20 @@ def detect(
     """Instances found by a Mask R-CNN in a PIL image, best score first, with timing and the size used.
 
     LessonInputError for a picture too thin for a network (cnnlab.models.check_aspect).
+    """
+    return detect_all(image, model_name, mask_threshold, device).above(score_threshold)
+
+
+def detect_all(
+    image: Image.Image,
+    model_name: str = "lab.maskrcnn",
+    mask_threshold: float = 0.5,
+    device: torch.device | str | None = None,
+) -> Detection:
+    """Every instance the model returns (its own floor is a score of 0.05), none dropped yet.
+
+    A page caches this per picture and model and applies Detection.above(score) as the slider
+    moves, so the score threshold never runs the network again.
     """
     check_aspect(image)
     loaded = _model_for(model_name, "instance", device)
@@ -246,12 +285,11 @@ def detect(
         for box, label, score, mask in zip(
             output["boxes"], output["labels"], output["scores"], output["masks"], strict=True
         )
-        if score >= score_threshold
     ]
-    if loaded.entry.exclusive_instances:
-        instances = drop_covered(instances)
     working = tuple(round(v * ratio) for v in rgb.size)
-    return Detection(instances, working, time.perf_counter() - started, loaded.device.type)
+    return Detection(
+        instances, working, time.perf_counter() - started, loaded.device.type, loaded.entry.exclusive_instances
+    )
 
 
 def drop_covered(instances: list[Instance], cover: float = 0.5) -> list[Instance]:

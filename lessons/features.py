@@ -8,16 +8,14 @@ from cnnlab.features import (
     architecture_table,
     channels_by_mean,
     feature_layers,
-    feature_maps,
     first_layer_filters_rgb,
-    grad_cam,
     kernels_for_input_channel,
     mosaic,
     scaled_tiles,
-    top_classes,
 )
 from cnnlab.models import list_models
 from cnnlab.presets import worked_examples
+from ui import inference
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
 from ui.widgets import chart, image_picker, intro, tr, translated_key
@@ -92,7 +90,7 @@ with tab_maps:
                 t("feat.maps.layer"), list(layers), key=translated_key(f"feat.layer.{name}"), format_func=layer_label
             )
         ]
-        fmap = feature_maps(name, image.image, [layer.name])[layer.name]
+        fmap = inference.feature_map(image.digest, name, layer.name, image.image)
         order = channels_by_mean(fmap)
         shown = order[:MAX_TILES]
         st.markdown(t("feat.maps.grid", shown=len(shown), total=fmap.shape[0], layer=layer.label))
@@ -128,7 +126,7 @@ with tab_predict:
     if image is None:
         st.info(t("feat.need_image"))
     else:
-        predictions = top_classes(loaded, image.image, k=5)
+        predictions = inference.predictions(image.digest, name, 5, image.image)
         c1, c2 = st.columns(2)
         chart(
             c1,
@@ -151,7 +149,7 @@ with tab_predict:
             key=translated_key(f"feat.cam_class.{name}"),
             format_func=lambda i: t("feat.cam.top") if i is None else loaded.categories[i],
         )
-        cam, used = grad_cam(loaded, image.image, cam_layer, target)
+        cam, used = inference.class_activation(image.digest, name, cam_layer, target, image.image)
         view = np.asarray(loaded.view(image.image))
         chart(
             c2,

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from cnnlab.segmentation import detect, draw_instances, segmentation_models
+from cnnlab.segmentation import draw_instances, segmentation_models
+from ui import inference
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure
 from ui.widgets import chart, image_picker, intro, tr
@@ -27,7 +28,7 @@ def label_text(label: str) -> str:
 if image is None:
     st.info(t("feat.need_image"))
 else:
-    result = detect(image.image, loaded.name, score_threshold, mask_threshold)
+    result = inference.detection(image.digest, loaded.name, mask_threshold, image.image).above(score_threshold)
     names = [label_text(i.label) for i in result.instances]
     drawn = draw_instances(image.image, result.instances, len(loaded.class_names), names)
     chart(st, image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")

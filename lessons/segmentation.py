@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segment, segmentation_models
+from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segmentation_models
 from cnnlab.unet import UNet, level_shapes
+from ui import inference
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
 from ui.widgets import chart, colour_chips, image_picker, intro, tr, translated_key
@@ -31,7 +32,7 @@ with tab_result:
     if image is None:
         st.info(t("feat.need_image"))
     else:
-        result = segment(image.image, loaded.name)
+        result = inference.segmentation(image.digest, loaded.name, image.image)
         colours = palette(len(loaded.class_names))
         areas = class_areas(result.classes, len(loaded.class_names))
         present = [k for k in range(1, len(areas)) if areas[k] > 0]

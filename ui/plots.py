@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import warnings
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 SIGNED_SCALE = "RdBu_r"  # blue negative, white zero, red positive
 HEIGHT = 360
+# What a figure sends to every student's browser is bounded: a chart is at most ~700 px on screen,
+# so maps are averaged down to MAP_SIDE cells a side and pictures travel as JPEG/PNG, not arrays.
+MAP_SIDE = 480
+PICTURE_SIDE = 1280
+
+
+def display_map(values: np.ndarray, max_side: int = MAP_SIDE) -> np.ndarray:
+    """(H, W) -> float32 (ceil(H/f), ceil(W/f)) block means, f the smallest factor that fits max_side.
+
+    NaN cells (no value) are left out of the means; a block of NaN only stays NaN.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    h, w = values.shape
+    f = -(-max(h, w) // max_side)
+    if f <= 1:
+        return values
+    padded = np.full((-(-h // f) * f, -(-w // f) * f), np.nan, dtype=np.float32)
+    padded[:h, :w] = values
+    blocks = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks: NaN is the right answer
+        return np.nanmean(blocks, axis=(1, 3))
+
+
+def picture_source(rgb: np.ndarray, max_side: int = PICTURE_SIDE) -> str:
+    """(H, W, 3) uint8 -> a data: URI, JPEG for photographs and PNG for small drawings, at most max_side."""
+    image = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if image.width * image.height <= 256 * 256:
+        image.save(out, format="PNG", optimize=True)
+        kind = "png"
+    else:
+        image.save(out, format="JPEG", quality=88)
+        kind = "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(out.getvalue()).decode()}"
 
 
 def _square(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
@@ -17,22 +59,42 @@ def _square(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
 
 
 def image_figure(rgb: np.ndarray, title: str, height: int = HEIGHT) -> go.Figure:
-    """(H, W, 3) uint8 image."""
-    return _square(go.Figure(go.Image(z=rgb)), title, height)
+    """(H, W, 3) uint8 image, sent as a compressed picture scaled to its own pixel coordinates."""
+    h, w = np.asarray(rgb).shape[:2]
+    source = picture_source(rgb)
+    scaled = max(h, w) > PICTURE_SIDE
+    dx = dy = max(h, w) / PICTURE_SIDE if scaled else 1
+    return _square(go.Figure(go.Image(source=source, dx=dx, dy=dy)), title, height)
 
 
 def map_figure(values: np.ndarray, title: str, signed: bool, colorbar: str = "", height: int = HEIGHT) -> go.Figure:
     """(H, W) map; signed maps get a colour scale centred on zero, so 0 is white and the sign is the hue.
 
-    NaN cells (no value, e.g. no gradient direction on a flat area) are left blank.
+    The map is averaged down to MAP_SIDE (display_map) and sent as one byte a cell, 255 levels
+    between its lowest and highest value, with the colour bar labelled in the real values: a
+    1-megapixel map costs ~150 kB instead of megabytes. NaN cells (no value, e.g. no gradient
+    direction on a flat area) are left blank, which needs floats, so such maps stay float32.
     """
+    values = display_map(values)
+    finite = values[np.isfinite(values)]
     if signed:
-        limit = float(np.nan_to_num(np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0)) or 1.0
-        trace = go.Heatmap(
-            z=values, colorscale=SIGNED_SCALE, zmid=0, zmin=-limit, zmax=limit, colorbar=dict(title=colorbar)
-        )
+        limit = float(np.abs(finite).max()) if finite.size else 0.0
+        low, high = -(limit or 1.0), limit or 1.0
+        scale = dict(colorscale=SIGNED_SCALE)
     else:
-        trace = go.Heatmap(z=values, colorscale="gray", colorbar=dict(title=colorbar))
+        low = float(finite.min()) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 1.0
+        high = high if high > low else low + 1.0
+        scale = dict(colorscale="gray")
+    if finite.size < values.size:
+        z, zmin, zmax = values, low, high
+        ticks = {}
+    else:
+        z = np.round((values - low) / (high - low) * 254).clip(0, 254).astype(np.uint8)
+        zmin, zmax = 0, 254
+        positions = np.linspace(0, 254, 5)
+        ticks = dict(tickvals=positions, ticktext=[f"{low + p / 254 * (high - low):.3g}" for p in positions])
+    trace = go.Heatmap(z=z, zmin=zmin, zmax=zmax, colorbar=dict(title=colorbar, **ticks), hoverinfo="skip", **scale)
     return _square(go.Figure(trace), title, height)
 
 
@@ -46,8 +108,19 @@ def curves_figure(x: np.ndarray, curves: dict[str, np.ndarray], title: str, y_ra
     return fig
 
 
-def histogram_figure(series: dict[str, np.ndarray], title: str) -> go.Figure:
-    fig = go.Figure([go.Histogram(x=v.ravel(), name=name, opacity=0.6, nbinsx=60) for name, v in series.items()])
+def histogram_figure(series: dict[str, np.ndarray], title: str, bins: int = 60) -> go.Figure:
+    """Overlaid histograms over shared bins, counted here: 60 bars travel, not a million values."""
+    finite = [v[np.isfinite(v)] for v in series.values()]
+    low = min((float(v.min()) for v in finite if v.size), default=0.0)
+    high = max((float(v.max()) for v in finite if v.size), default=1.0)
+    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+    fig = go.Figure(
+        [
+            go.Bar(x=centres, y=np.histogram(v, edges)[0], width=width, name=name, opacity=0.6)
+            for name, v in zip(series, finite, strict=True)
+        ]
+    )
     fig.update_layout(
         barmode="overlay", title=title, height=HEIGHT, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h")
     )
@@ -69,8 +142,10 @@ def tiles_figure(grid: np.ndarray, title: str, signed: bool, height: int = 520) 
 
 def overlay_figure(rgb: np.ndarray, heat: np.ndarray, title: str, opacity: float = 0.45) -> go.Figure:
     """(S, S, 3) uint8 image under an (S, S) map in [0, 1] (Grad-CAM)."""
-    fig = go.Figure(go.Image(z=rgb))
-    fig.add_trace(go.Heatmap(z=heat, colorscale="Jet", opacity=opacity, zmin=0, zmax=1, colorbar=dict(title="")))
+    fig = go.Figure(go.Image(source=picture_source(rgb)))
+    fig.add_trace(
+        go.Heatmap(z=display_map(heat), colorscale="Jet", opacity=opacity, zmin=0, zmax=1, colorbar=dict(title=""))
+    )
     return _square(fig, title)
 
 

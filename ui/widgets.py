@@ -168,7 +168,7 @@ def int_input(label: str, key: str, default: int, min_value: int, max_value: int
     )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=30 * 60, show_spinner=False)  # bounded: at most 64 pictures of 1 MP
 def _decode(data: bytes) -> LoadedImage:
     return load_image(data)
 

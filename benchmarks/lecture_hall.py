@@ -761,12 +761,31 @@ def run(cfg: Config) -> Report:
         cfg.photo = Path(cfg.upload).read_bytes() if cfg.upload else scene()
     stats = Stats()
     with server(cfg) as (port, pid):
-        asyncio.run(warm_up(cfg, port, stats))
+        in_own_loop(warm_up(cfg, port, stats))
         sampler = Sampler(pid) if pid else None
         if sampler:
             sampler.start()
-        seconds = asyncio.run(lecture(cfg, port, stats))
+        seconds = in_own_loop(lecture(cfg, port, stats))
         return Report(cfg, seconds, stats, sampler.stop() if sampler else None)
+
+
+def in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the caller's thread may already run a loop (Playwright's, in tests)."""
+    result: list = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as err:  # re-raised in the caller's thread
+            failure.append(err)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def parse(argv: list[str] | None) -> Config:

@@ -28,9 +28,10 @@ def label_text(label: str) -> str:
 if image is None:
     st.info(t("feat.need_image"))
 else:
-    result = inference.detection(image.digest, loaded.name, mask_threshold, image.image).above(score_threshold)
+    picture = inference.drawn_picture(image.image)
+    result = inference.detection(image.digest, loaded.name, mask_threshold, picture).above(score_threshold)
     names = [label_text(i.label) for i in result.instances]
-    drawn = draw_instances(image.image, result.instances, len(loaded.class_names), names)
+    drawn = draw_instances(picture, result.instances, len(loaded.class_names), names)
     chart(st, image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
     if result.instances:
         st.dataframe(
@@ -46,7 +47,7 @@ else:
         )
     else:
         st.info(t("inst.none", threshold=score_threshold))
-    inference_caption("inst.timing", result, image.image.size)
+    inference_caption("inst.timing", result, picture.size)
     if lab:
         st.caption(t("inst.lab_note"))
 st.markdown(t("inst.how"))

@@ -32,7 +32,8 @@ with tab_result:
     if image is None:
         st.info(t("feat.need_image"))
     else:
-        result = inference.segmentation(image.digest, loaded.name, image.image)
+        picture_used = inference.drawn_picture(image.image)
+        result = inference.segmentation(image.digest, loaded.name, picture_used)
         colours = palette(len(loaded.class_names))
         areas = class_areas(result.classes, len(loaded.class_names))
         present = [k for k in range(1, len(areas)) if areas[k] > 0]
@@ -48,7 +49,7 @@ with tab_result:
         if view == "mask":
             picture = colour_mask(result.classes, len(loaded.class_names))
         else:
-            picture = overlay(image.image, result.classes)
+            picture = overlay(picture_used, result.classes)
         chart(c1, image_figure(picture, t("seg.overlay")), key="seg.fig.overlay")
         with c1:
             colour_chips(
@@ -70,7 +71,7 @@ with tab_result:
         st.table(
             {t("seg.col.class"): [class_name(k) for k in shown], t("seg.col.area"): [f"{areas[k]:.1%}" for k in shown]}
         )
-        inference_caption("seg.timing", result, image.image.size)
+        inference_caption("seg.timing", result, picture_used.size)
         if lab:
             st.caption(t("seg.lab_note"))
 

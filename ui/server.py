@@ -10,6 +10,7 @@ this choice. CNNLAB_GC_FREEZE=0 turns it off (for those measurements).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import threading
@@ -36,4 +37,16 @@ def prepare_process() -> None:
         if os.environ.get("CNNLAB_GC_FREEZE", "1") != "0":
             gc.collect()
             gc.freeze()
+        _limit_malloc_arenas()
         _prepared = True
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread that allocates its own heap arena (up to 8 per core), and Streamlit runs
+    every session in a thread: freed picture-sized buffers then stay spread over dozens of arenas and
+    the process never shrinks. Two arenas keep the memory reusable (mallopt M_ARENA_MAX; no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass

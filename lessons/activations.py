@@ -25,7 +25,9 @@ def range_text(name: str) -> str:
     return f"{'[' if r.low_closed else '('}{low}, {high}{']' if r.high_closed else ')'}"
 
 
-with tab_curves:
+@st.fragment
+def curves_tab() -> None:
+    """The curves tab: its widgets rerun this tab alone, not the whole page."""
     chosen = st.multiselect(
         t("act.functions"),
         NAMES,
@@ -47,7 +49,14 @@ with tab_curves:
         }
     )
 
-with tab_map:
+
+with tab_curves:
+    curves_tab()
+
+
+@st.fragment
+def feature_map_tab() -> None:
+    """The map tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("act.map.intro"))
     loaded = image_picker("act.image")
     if loaded is not None:
@@ -70,7 +79,7 @@ with tab_map:
             feature, device = filter_image(to_gray(loaded.image), KERNELS[kernel_name])
         except LessonInputError as err:  # e.g. a picture one pixel high, smaller than the kernel
             show_error(err)
-            st.stop()
+            return
         after = activate(name, feature)
         chart(c1, map_figure(feature, t("act.before"), signed=True), key="act.fig.before")
         chart(
@@ -95,7 +104,14 @@ with tab_map:
         )
         st.caption(t("edges.device", device=device, h=feature.shape[0], w=feature.shape[1]))
 
-with tab_notes:
+
+with tab_map:
+    feature_map_tab()
+
+
+@st.fragment
+def notes_tab() -> None:
+    """The notes tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("act.notes.intro"))
     st.success(t("act.notes.relu"))
     st.success(
@@ -106,3 +122,7 @@ with tab_notes:
         )
     )
     st.warning(t("act.notes.tanh", low=f"{activate('tanh', [-5.0])[0]:.4f}", high=f"{activate('tanh', [5.0])[0]:.4f}"))
+
+
+with tab_notes:
+    notes_tab()

@@ -51,8 +51,11 @@ tab_size, tab_steps, tab_rgb, tab_rf = st.tabs(
     [t("conv.tab.size"), t("conv.tab.steps"), t("conv.tab.rgb"), t("conv.tab.rf")]
 )
 
+
 # --- Output size --------------------------------------------------------------------------
-with tab_size:
+@st.fragment
+def output_size_tab() -> None:
+    """The size tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("size.intro"))
     dims = url_choice(
         st.radio,
@@ -117,8 +120,15 @@ with tab_size:
         if mode == "same" and effective_kernel(kernel, dilation) % 2 == 0:
             st.warning(t("size.same_even", k=effective_kernel(kernel, dilation), p=padding))
 
+
+with tab_size:
+    output_size_tab()
+
+
 # --- Step through -------------------------------------------------------------------------
-with tab_steps:
+@st.fragment
+def step_through_tab() -> None:
+    """The steps tab: its widgets rerun this tab alone, not the whole page."""
     presets = conv_presets()
 
     def apply_preset(p) -> None:
@@ -141,12 +151,12 @@ with tab_steps:
             dilation = int_input(t("param.dilation"), "conv.dilation", 1, 1, 4)
     with result:
         if x is None or w is None:
-            st.stop()
+            return
         try:
             steps = conv2d_steps(x, w, stride=stride, padding=padding, dilation=dilation)
         except LessonInputError as err:
             show_error(err)
-            st.stop()
+            return
         xp = pad2d(x, padding)
         final = verdict(t, preset.id if preset else None, steps[-1].output, preset.expected if preset else None)
         stepper(
@@ -166,8 +176,15 @@ with tab_steps:
         if preset is not None and preset.note:
             st.caption(t(f"preset.{preset.id}.note"))
 
+
+with tab_steps:
+    step_through_tab()
+
+
 # --- RGB convolution ----------------------------------------------------------------------
-with tab_rgb:
+@st.fragment
+def rgb_tab() -> None:
+    """The rgb tab: its widgets rerun this tab alone, not the whole page."""
     rgb_x, rgb_w = rgb_example()
     settings, result = demo_layout()
     with settings:
@@ -201,8 +218,15 @@ with tab_rgb:
             code=lambda: rgb_conv2d_code(rgb_x, rgb_w, bias=bias, activation=activation),
         )
 
+
+with tab_rgb:
+    rgb_tab()
+
+
 # --- Receptive field and weights ----------------------------------------------------------
-with tab_rf:
+@st.fragment
+def receptive_field_tab() -> None:
+    """The rf tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("rf.intro"))
     channels = int_input(t("rf.channels"), "conv.rf.channels", 64, 1, 4096)
     stacks = {
@@ -281,3 +305,7 @@ with tab_rf:
         )
     )
     st.markdown(t("w17.hd", features=f"{input_features(1280, 720, 3):,}"))
+
+
+with tab_rf:
+    receptive_field_tab()

@@ -31,7 +31,10 @@ st.title(t("edges.title"))
 intro(t("edges.intro"))
 tab_small, tab_photo = st.tabs([t("edges.tab.small"), t("edges.tab.photo")])
 
-with tab_small:
+
+@st.fragment
+def small_matrices_tab() -> None:
+    """The small tab: its widgets rerun this tab alone, not the whole page."""
     w4 = worked_examples()["W4"]
     step_image = np.array(w4["input"], dtype=float)
     cases = {  # preset -> (input, kernel)
@@ -69,7 +72,14 @@ with tab_small:
             code=lambda: conv2d_code(x, kernel),
         )
 
-with tab_photo:
+
+with tab_small:
+    small_matrices_tab()
+
+
+@st.fragment
+def photo_tab() -> None:
+    """The photo tab: its widgets rerun this tab alone, not the whole page."""
     loaded = image_picker("edges.image")
     if loaded is not None:
         gray = to_gray(loaded.image)
@@ -93,7 +103,7 @@ with tab_photo:
                 if choice == "custom":
                     kernel = matrix_editor(t("conv.kernel"), "edges.custom", KERNELS["laplacian"])
                     if kernel is None:
-                        st.stop()
+                        return
                 else:
                     kernel = KERNELS[choice]
                     show_matrices(MatrixView(kernel, t("conv.kernel"), "kernel", name="photo-kernel"))
@@ -101,7 +111,7 @@ with tab_photo:
                 signed = choice in SIGNED or (choice == "custom" and bool((response < 0).any()))
         except LessonInputError as err:
             show_error(err)
-            st.stop()
+            return
         c1, c2 = st.columns(2)
         chart(c1, image_figure(np.asarray(loaded.image), t("edges.original")), key="edges.fig.original")
         chart(c2, map_figure(response, t(f"filter.{choice}"), signed), key="edges.fig.response")
@@ -110,3 +120,7 @@ with tab_photo:
         elif signed:
             st.info(t("edges.signed_why"))
         st.caption(t("edges.device", device=device, w=gray.shape[1], h=gray.shape[0]))
+
+
+with tab_photo:
+    photo_tab()

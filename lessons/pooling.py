@@ -51,7 +51,10 @@ tab_steps, tab_unpool, tab_up, tab_gap, tab_photo = st.tabs(
     [t("pool.tab.steps"), t("pool.tab.unpool"), t("pool.tab.up"), t("pool.tab.gap"), t("pool.tab.photo")]
 )
 
-with tab_steps:
+
+@st.fragment
+def pooling_steps_tab() -> None:
+    """The steps tab: its widgets rerun this tab alone, not the whole page."""
 
     def apply_preset(p) -> None:
         st.session_state["pool.x"] = matrix_text(p.input)
@@ -78,13 +81,13 @@ with tab_steps:
             padding = int_input(t("param.padding"), "pool.p", 0, 0, 4)
     with result:
         if x is None:
-            st.stop()
+            return
         trace = max_pool2d_steps if mode == "max" else avg_pool2d_steps
         try:
             steps = trace(x, kernel, stride=stride, padding=padding)
         except LessonInputError as err:
             show_error(err)
-            st.stop()
+            return
         xp = pad2d(x, padding)
         expected = preset.expected if preset is not None and mode == "max" else None
         final = verdict(t, preset.id if preset else None, steps[-1].output, expected)
@@ -97,7 +100,14 @@ with tab_steps:
         if preset is not None:
             st.caption(t(f"preset.{preset.id}.note"))
 
-with tab_unpool:
+
+with tab_steps:
+    pooling_steps_tab()
+
+
+@st.fragment
+def unpooling_tab() -> None:
+    """The unpool tab: its widgets rerun this tab alone, not the whole page."""
     w7 = worked_examples()["W7"]
     st.markdown(t("unpool.intro"))
     x7 = np.array(w7["input"], dtype=float)
@@ -125,7 +135,14 @@ with tab_unpool:
                 code=lambda: unpool_code(x7, values, 2),
             )
 
-with tab_up:
+
+with tab_unpool:
+    unpooling_tab()
+
+
+@st.fragment
+def upsampling_tab() -> None:
+    """The up tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("up.intro"))
     w8 = worked_examples()["W8"]
     small = matrix_editor(t("conv.input"), "up.x", np.array(w8["input"], dtype=float))
@@ -151,7 +168,14 @@ with tab_up:
     elif small is not None:
         st.warning(t("up.needs_2x2"))
 
-with tab_gap:
+
+with tab_up:
+    upsampling_tab()
+
+
+@st.fragment
+def global_pooling_tab() -> None:
+    """The gap tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("gap.intro"))
     fc = dense_head_weights(7, 7, 1024, 1024, bias=False)
     c1, c2 = st.columns(2)
@@ -159,7 +183,14 @@ with tab_gap:
     c2.metric(t("gap.gap"), "0")
     st.markdown(t("gap.explain", fc=f"{fc:,}", millions=f"{fc / 1e6:.2f}"))
 
-with tab_photo:
+
+with tab_gap:
+    global_pooling_tab()
+
+
+@st.fragment
+def photo_tab() -> None:
+    """The photo tab: its widgets rerun this tab alone, not the whole page."""
     st.markdown(t("pool.photo.intro"))
     loaded = image_picker("pool.image")
     if loaded is not None:
@@ -192,3 +223,7 @@ with tab_photo:
                 key="pool.fig.after",
             )
             st.caption(t("pool.photo.device", device=device))
+
+
+with tab_photo:
+    photo_tab()

@@ -18,7 +18,7 @@ from cnnlab.presets import worked_examples
 from ui import inference
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import chart, image_picker, intro, tr, translated_key
+from ui.widgets import chart, data_table, image_picker, intro, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
@@ -161,7 +161,7 @@ with tab_predict:
         st.markdown(t("feat.cam.explain"))
 
 with tab_table:
-    st.dataframe(
+    data_table(
         {
             t("feat.col.layer"): [r.layer for r in table],
             t("feat.col.kernel"): [r.kernel for r in table],
@@ -171,7 +171,6 @@ with tab_table:
             t("feat.col.params"): [r.parameters for r in table],
             t("feat.col.flops"): [r.flops for r in table],
         },
-        hide_index=True,
         key="feat.table",
     )
     total_params, total_flops = sum(r.parameters for r in table), sum(r.flops for r in table)

@@ -6,7 +6,7 @@ from cnnlab.segmentation import draw_instances, segmentation_models
 from ui import inference
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure
-from ui.widgets import chart, image_picker, intro, tr
+from ui.widgets import chart, data_table, image_picker, intro, tr
 
 t = tr()
 st.title(t("inst.title"))
@@ -34,7 +34,7 @@ else:
     drawn = draw_instances(picture, result.instances, len(loaded.class_names), names)
     chart(st, image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
     if result.instances:
-        st.dataframe(
+        data_table(
             {
                 "#": list(range(1, len(result.instances) + 1)),
                 t("inst.col.label"): names,
@@ -42,7 +42,6 @@ else:
                 t("inst.col.box"): [", ".join(f"{v:.0f}" for v in i.box) for i in result.instances],
                 t("inst.col.area"): [int(i.mask.sum()) for i in result.instances],
             },
-            hide_index=True,
             key="inst.table",
         )
     else:

@@ -112,3 +112,30 @@ def test_concurrent_detections_on_the_shared_model_are_identical():
     for k, found in results:
         assert [(i.label, round(i.score, 4)) for i in found] == [(i.label, round(i.score, 4)) for i in expected[k]]
         assert all(np.array_equal(a.mask, b.mask) for a, b in zip(found, expected[k], strict=True))
+
+
+def test_threshold_and_language_changes_reuse_the_cached_detection(monkeypatch):
+    """Moving the score threshold only changes the drawing, a language switch only the words: no network."""
+    import cnnlab.segmentation as segmentation
+    from tests.pagehelpers import open_page
+    from ui import inference
+
+    calls = []
+    real = segmentation.detect_all
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "detect_all", counted)
+    inference._packed_detection.clear()
+    at = open_page("lessons/instances.py")
+    assert not at.exception and len(calls) == 1
+    for score in (0.3, 0.9, 0.5):
+        at.slider(key="inst.score").set_value(score).run()
+    at.session_state["lang"] = "ro"
+    at.run()
+    assert not at.exception
+    assert len(calls) == 1, "the network ran again for a change that needs only the cached detection"
+    at.slider(key="inst.mask").set_value(0.7).run()
+    assert len(calls) == 2  # the mask threshold does change the masks

@@ -98,33 +98,12 @@ def row_html(*items: MatrixView | str) -> str:
     return '<div class="cl-row">' + "".join(parts) + "</div>"
 
 
-def legend_html(labels: dict[str, str]) -> str:
-    """role -> translated label, as coloured chips."""
-    chips = "".join(f'<span class="cl-{role}">{html.escape(text)}</span>' for role, text in labels.items())
-    return f'<div class="cl-legend">{chips}</div>'
-
-
 def mask(shape: tuple[int, int], cells) -> np.ndarray:
     """Boolean (H, W) mask with True at the given (row, col) cells."""
     m = np.zeros(shape, dtype=bool)
     for r, c in cells:
         m[r, c] = True
     return m
-
-
-def progress_view(step, caption: str, name: str = "output") -> MatrixView:
-    """The output of a trace so far: computed cells green, the rest blank, this step's cell framed.
-
-    step: any trace step with output, filled, out_row and out_col (conv, RGB conv, pooling).
-    """
-    return MatrixView(
-        step.output,
-        caption,
-        "output",
-        pending=~step.filled,
-        highlight=mask(step.output.shape, [(step.out_row, step.out_col)]),
-        name=name,
-    )
 
 
 def padded_roles(shape: tuple[int, int], padding: int) -> np.ndarray:

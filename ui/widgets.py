@@ -15,7 +15,7 @@ from cnnlab.errors import LessonInputError
 from cnnlab.i18n import DEFAULT_LANGUAGE, translator
 from cnnlab.images import FORMATS, ImageInputError, LoadedImage, load_image, sample_images
 from cnnlab.matrices import matrix_text, parse_matrix
-from ui.matrix_html import MatrixView, legend_html, row_html, style
+from ui.matrix_html import MatrixView, row_html, style
 
 MAX_MATRIX_CHARS = 2000  # 12 × 12 numbers with room to spare; bounds what one edit can send
 
@@ -97,6 +97,15 @@ def field_columns(spec: list[float]) -> list:
     return st.columns(spec)
 
 
+def data_table(columns: dict[str, list], key: str) -> None:
+    """A table of results: sortable and scrollable normally; in the lecture layout an HTML table, whose
+    text grows with the rest of the page (st.dataframe draws on a canvas at a fixed font size)."""
+    if lecture():
+        st.table(columns)
+    else:
+        st.dataframe(columns, hide_index=True, key=key)
+
+
 def code_export(code: str) -> None:
     """A PyTorch snippet (cnnlab.snippets) that reproduces what the page shows, folded under its title."""
     t = tr()
@@ -118,11 +127,6 @@ def chart(where, fig, key: str) -> None:
 
 def show_matrices(*items: MatrixView | str) -> None:
     st.html(row_html(*items))
-
-
-def legend(*roles: str) -> None:
-    t = tr()
-    st.html(legend_html({role: t(f"legend.{role}") for role in roles}))
 
 
 def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | None = None) -> np.ndarray | None:

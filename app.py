@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnlab.device import device_label
-from cnnlab.i18n import DEFAULT_LANGUAGE, languages
+from cnnlab.i18n import languages, pick_language
 from ui.links import copy_link
 from ui.server import prepare_process
 from ui.widgets import forget_translated_selectboxes, inject_style, relabel_selectboxes, tr
@@ -16,20 +16,19 @@ st.set_page_config(
     page_title="CNN Lab", page_icon="🧠", layout="wide", initial_sidebar_state="collapsed" if projector else "auto"
 )
 names = languages()
-if "lang" not in st.session_state:  # first run of this session: a link's ?lang= wins
-    st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in names else DEFAULT_LANGUAGE
+if "lang" not in st.session_state:  # first run of this session: a link's ?lang=, else the browser's language
+    st.session_state["lang"] = pick_language(st.query_params.get("lang"), st.context.locale)
 with st.sidebar:
     st.selectbox(
-        ":material/translate: Language / Limba",
+        ":material/translate: Language · Limba · Język · Мова · Язык",
         list(names),
         key="lang",
         format_func=names.get,
         on_change=relabel_selectboxes,
     )
-    # ?lang=ro (the code, not the name a bound selectbox would write): a shared link opens in the same language.
-    if st.session_state["lang"] == DEFAULT_LANGUAGE:
-        st.query_params.pop("lang", None)
-    elif st.query_params.get("lang") != st.session_state["lang"]:
+    # ?lang=ro (the code, not the name a bound selectbox would write), English too: a shared link opens
+    # in the language it was copied in, whatever the browser that opens it prefers.
+    if st.query_params.get("lang") != st.session_state["lang"]:
         st.query_params["lang"] = st.session_state["lang"]
     t = tr()
     st.toggle(t("sidebar.lecture_mode"), key="lecture", help=t("sidebar.lecture_mode_help"), bind="query-params")

@@ -1,5 +1,8 @@
 """Translation catalogs (assets/i18n/<lang>.json) and a lookup with English fallback.
 
+Numbers given to a translation are written the language's way (Babel's CLDR data), and a
+catalog entry may be a dict of plural forms chosen by the value of its {count}.
+
 The language is a per-session choice made by the caller; nothing here is global state
 that one session could change for another.
 """
@@ -9,6 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
+
+from babel import Locale
+from babel.numbers import format_decimal, format_percent
 
 from cnnlab.assets import ASSETS
 
@@ -29,13 +35,48 @@ def languages() -> dict[str, str]:
     return {code: catalog(code)["language.name"] for code in codes}
 
 
+def pick_language(requested: str | None, browser_locale: str | None) -> str:
+    """The language of a first visit: the link's ?lang= if the app has it, else the browser's
+    language ('pl-PL' -> 'pl') if the app has it, else English."""
+    known = languages()
+    if requested in known:
+        return requested
+    base = (browser_locale or "").replace("_", "-").split("-")[0].lower()
+    return base if base in known else DEFAULT_LANGUAGE
+
+
 def translator(lang: str) -> Callable[..., str]:
     """t(key, **values): the string for `key` in `lang` (else English), formatted with values."""
     chosen = catalog(lang) if lang in languages() else {}
     fallback = catalog(DEFAULT_LANGUAGE)
+    locale = lang if chosen else DEFAULT_LANGUAGE
 
     def t(key: str, **values) -> str:
         text = chosen.get(key) or fallback[key]
+        if isinstance(text, dict):  # plural forms by CLDR category: {"one": ..., "few": ..., "other": ...}
+            text = text.get(plural_category(values["count"], locale)) or text["other"]
+        values = {k: number(v, locale) if _is_number(v) else v for k, v in values.items()}
         return text.format(**values) if values else text
 
     return t
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def plural_category(count: float, lang: str) -> str:
+    """CLDR's plural category of a count in a language (Babel): 'one', 'few', 'many' or 'other'."""
+    return Locale.parse(lang).plural_form(count)
+
+
+def number(value: float, lang: str, digits: int | None = None) -> str:
+    """A number written the language's way: 61,100,840 (en) · 61.100.840 (ro) · 61 100 840 (pl, uk, ru);
+    0.11 · 0,11. digits fixes the decimals; without it, up to three as needed."""
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=lang)
+
+
+def percent(value: float, lang: str, digits: int = 0) -> str:
+    """A share written the language's way: 95% (en) · 95 % (ro) · 95% (pl)."""
+    return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%", locale=lang)

@@ -8,7 +8,7 @@ from cnnlab.errors import LessonInputError
 from cnnlab.filters import KERNELS, filter_image
 from cnnlab.images import to_gray
 from ui.plots import curves_figure, histogram_figure, map_figure
-from ui.widgets import chart, image_picker, intro, show_error, tr, translated_key
+from ui.widgets import chart, image_picker, intro, num, pct, show_error, tr, translated_key
 
 NAMES = [n for n in FUNCTIONS if n != "none"]
 
@@ -97,8 +97,8 @@ def feature_map_tab() -> None:
         st.markdown(
             t(
                 "act.zeros",
-                before=f"{float(np.mean(feature == 0)):.0%}",
-                share=f"{float(np.mean(after == 0)):.0%}",
+                before=pct(float(np.mean(feature == 0))),
+                share=pct(float(np.mean(after == 0))),
                 name=t(f"activation.{name}"),
             )
         )
@@ -118,10 +118,10 @@ def notes_tab() -> None:
         t(
             "act.notes.sigmoid",
             low=f"{activate('sigmoid', [-30.0])[0]:.1e}",
-            high=f"{activate('sigmoid', [30.0])[0]:.6f}",
+            high=num(activate("sigmoid", [30.0])[0], 6),
         )
     )
-    st.warning(t("act.notes.tanh", low=f"{activate('tanh', [-5.0])[0]:.4f}", high=f"{activate('tanh', [5.0])[0]:.4f}"))
+    st.warning(t("act.notes.tanh", low=num(activate("tanh", [-5.0])[0], 4), high=num(activate("tanh", [5.0])[0], 4)))
 
 
 with tab_notes:

@@ -7,7 +7,7 @@ import streamlit as st
 from cnnlab.architectures import C3_TABLE, bottleneck_comparison, lenet5_table, yolo_output_shape
 from cnnlab.arithmetic import dense_head_weights
 from cnnlab.presets import worked_examples
-from ui.widgets import int_input, intro, tr
+from ui.widgets import int_input, intro, num, tr
 
 t = tr()
 examples = worked_examples()
@@ -46,16 +46,16 @@ with tab_bottleneck:
     c1, c2 = st.columns(2)
     with c1:
         st.subheader(t("arch.bottleneck.direct"))
-        st.metric(t("arch.params"), f"{b.direct_params:,}")
-        st.metric(t("arch.ops"), f"{b.direct_ops:,} ≈ {b.direct_ops / 1e6:.1f}M")
+        st.metric(t("arch.params"), num(b.direct_params))
+        st.metric(t("arch.ops"), f"{num(b.direct_ops)} ≈ {num(b.direct_ops / 1e6, 1)}M")
         st.code(examples["W14"]["direct"]["params"] + "\n" + examples["W14"]["direct"]["ops"], language=None)
     with c2:
         st.subheader(t("arch.bottleneck.reduced"))
-        st.metric(t("arch.params"), f"{b.bottleneck_params:,}", help=f"{b.reduce_params:,} + {b.conv_params:,}")
+        st.metric(t("arch.params"), num(b.bottleneck_params), help=f"{num(b.reduce_params)} + {num(b.conv_params)}")
         st.metric(
             t("arch.ops"),
-            f"{b.bottleneck_ops:,} ≈ {b.bottleneck_ops / 1e6:.1f}M",
-            help=f"{b.reduce_ops / 1e6:.1f}M + {b.conv_ops / 1e6:.1f}M",
+            f"{num(b.bottleneck_ops)} ≈ {num(b.bottleneck_ops / 1e6, 1)}M",
+            help=f"{num(b.reduce_ops / 1e6, 1)}M + {num(b.conv_ops / 1e6, 1)}M",
         )
         st.code(examples["W14"]["bottleneck"]["params"] + "\n" + examples["W14"]["bottleneck"]["ops"], language=None)
     verdict(
@@ -63,16 +63,16 @@ with tab_bottleneck:
         (b.direct_params, b.bottleneck_params, round(b.direct_ops / 1e6, 1), round(b.bottleneck_ops / 1e6, 1))
         == (576_000, 26_880, 112.9, 5.3),
     )
-    st.markdown(t("arch.bottleneck.ratio", times=f"{b.direct_ops / b.bottleneck_ops:.0f}"))
+    st.markdown(t("arch.bottleneck.ratio", times=num(b.direct_ops / b.bottleneck_ops, 0)))
 
 with tab_gap:
     dense = dense_head_weights(7, 7, 1024, 1024, bias=False)
     st.markdown(t("arch.gap.intro"))
     c1, c2 = st.columns(2)
-    c1.metric(t("arch.gap.dense"), f"{dense:,}", help="7 · 7 · 1024 · 1024")
+    c1.metric(t("arch.gap.dense"), num(dense), help="7 · 7 · 1024 · 1024")
     c2.metric(t("arch.gap.pool"), "0")
     st.page_link("lessons/pooling.py", label=t("nav.pooling"), icon=":material/arrow_forward:")
-    st.caption(t("arch.gap.notes", fact=examples["W16"]["facts"][2], millions=f"{dense / 1e6:.2f}"))
+    st.caption(t("arch.gap.notes", fact=examples["W16"]["facts"][2], millions=num(dense / 1e6, 2)))
 
 with tab_yolo:
     st.markdown(t("arch.yolo.intro"))

@@ -27,6 +27,7 @@ from ui.widgets import (
     int_input,
     intro,
     matrix_editor,
+    num,
     preset_select,
     show_error,
     tr,
@@ -241,10 +242,10 @@ def receptive_field_tab() -> None:
             {
                 t("rf.layer"): [r.name for r in rows],
                 t("rf.field"): [f"{r.receptive_field}×{r.receptive_field}" for r in rows],
-                t("rf.params"): [f"{r.parameters:,}" for r in rows],
+                t("rf.params"): [num(r.parameters) for r in rows],
             }
         )
-        col.metric(t("rf.total_params"), f"{sum(r.parameters for r in rows):,}")
+        col.metric(t("rf.total_params"), num(sum(r.parameters for r in rows)))
     st.caption(t("rf.why_small"))
 
     st.subheader(t("rf.stack.title"))
@@ -284,27 +285,27 @@ def receptive_field_tab() -> None:
                     t("rf.layer"): [r.name for r in stack],
                     t("rf.output_size"): [f"{r.output_size}×{r.output_size}×{r.channels}" for r in stack],
                     t("rf.field"): [f"{r.receptive_field}×{r.receptive_field}" for r in stack],
-                    t("rf.jump"): [f"{r.jump:,}" for r in stack],
-                    t("rf.params"): [f"{r.parameters:,}" for r in stack],
+                    t("rf.jump"): [num(r.jump) for r in stack],
+                    t("rf.params"): [num(r.parameters) for r in stack],
                 }
             )
-            st.metric(t("rf.total_params"), f"{sum(r.parameters for r in stack):,}")
+            st.metric(t("rf.total_params"), num(sum(r.parameters for r in stack)))
 
     st.subheader(t("w17.title"))
     st.markdown(t("w17.intro"))
     hidden = int_input(t("w17.hidden"), "conv.w17.hidden", 100, 1, 100_000)
     counts = dense_vs_conv_weights(image=3, kernel=2, hidden=hidden)
-    st.markdown(t("w17.dense", n=hidden, pixels=counts.image_pixels, total=f"{counts.dense_weights:,}"))
+    st.markdown(t("w17.dense", n=hidden, pixels=counts.image_pixels, total=counts.dense_weights))
     st.markdown(
         t(
             "w17.conv",
             n=hidden,
             k=counts.kernel_weights,
             outputs=counts.conv_outputs,
-            total=f"{counts.conv_then_dense_weights:,}",
+            total=counts.conv_then_dense_weights,
         )
     )
-    st.markdown(t("w17.hd", features=f"{input_features(1280, 720, 3):,}"))
+    st.markdown(t("w17.hd", features=input_features(1280, 720, 3)))
 
 
 with tab_rf:

@@ -18,7 +18,7 @@ from cnnlab.presets import worked_examples
 from ui import inference
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import chart, data_table, image_picker, intro, tr, translated_key
+from ui.widgets import chart, data_table, image_picker, intro, num, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
@@ -174,7 +174,7 @@ with tab_table:
         key="feat.table",
     )
     total_params, total_flops = sum(r.parameters for r in table), sum(r.flops for r in table)
-    st.markdown(t("feat.table.totals", params=f"{total_params:,}", flops=f"{total_flops / 1e9:.2f}"))
+    st.markdown(t("feat.table.totals", params=total_params, flops=num(total_flops / 1e9, 2)))
     st.subheader(t("feat.w16.title"))
     totals = {
         n: sum(r.parameters for r in architecture_table(n))
@@ -183,7 +183,7 @@ with tab_table:
     st.table(
         {
             t("feat.w16.model"): [t(f"model.{n}") for n in totals],
-            t("feat.w16.counted"): [f"{v:,} ≈ {v / 1e6:.1f}M" for v in totals.values()],
+            t("feat.w16.counted"): [f"{num(v)} ≈ {num(v / 1e6, 1)}M" for v in totals.values()],
             t("feat.w16.notes"): ["60M", "138M", "143M"],
         }
     )

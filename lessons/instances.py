@@ -32,7 +32,7 @@ else:
     result = inference.detection(image.digest, loaded.name, mask_threshold, picture).above(score_threshold)
     names = [label_text(i.label) for i in result.instances]
     drawn = draw_instances(picture, result.instances, len(loaded.class_names), names)
-    chart(st, image_figure(drawn, t("inst.figure", n=len(result.instances)), height=660), key="inst.fig")
+    chart(st, image_figure(drawn, t("inst.figure", count=len(result.instances)), height=660), key="inst.fig")
     if result.instances:
         data_table(
             {

@@ -33,6 +33,7 @@ from ui.widgets import (
     int_input,
     intro,
     matrix_editor,
+    num,
     preset_select,
     preset_verdict,
     show_error,
@@ -179,9 +180,9 @@ def global_pooling_tab() -> None:
     st.markdown(t("gap.intro"))
     fc = dense_head_weights(7, 7, 1024, 1024, bias=False)
     c1, c2 = st.columns(2)
-    c1.metric(t("gap.fc"), f"{fc:,}")
+    c1.metric(t("gap.fc"), num(fc))
     c2.metric(t("gap.gap"), "0")
-    st.markdown(t("gap.explain", fc=f"{fc:,}", millions=f"{fc / 1e6:.2f}"))
+    st.markdown(t("gap.explain", fc=fc, millions=num(fc / 1e6, 2)))
 
 
 with tab_gap:

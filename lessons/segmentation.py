@@ -7,7 +7,7 @@ from cnnlab.unet import UNet, level_shapes
 from ui import inference
 from ui.models import inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
-from ui.widgets import chart, colour_chips, image_picker, intro, tr, translated_key
+from ui.widgets import chart, colour_chips, image_picker, intro, pct, tr, translated_key
 
 NET_VIEW_SIZE = 64  # the input side used to show the shapes in the U
 
@@ -69,7 +69,7 @@ with tab_result:
         )
         shown = [0, *present]
         st.table(
-            {t("seg.col.class"): [class_name(k) for k in shown], t("seg.col.area"): [f"{areas[k]:.1%}" for k in shown]}
+            {t("seg.col.class"): [class_name(k) for k in shown], t("seg.col.area"): [pct(areas[k], 1) for k in shown]}
         )
         inference_caption("seg.timing", result, picture_used.size)
         if lab:
@@ -87,6 +87,6 @@ with tab_net:
             }
         )
         params = sum(p.numel() for p in loaded.model.parameters())
-        st.caption(t("seg.net.params", params=f"{params:,}", depth=loaded.model.depth, size=NET_VIEW_SIZE))
+        st.caption(t("seg.net.params", params=params, depth=loaded.model.depth, size=NET_VIEW_SIZE))
     else:
-        st.markdown(t("seg.net.fcn", params=f"{sum(p.numel() for p in loaded.model.parameters()):,}"))
+        st.markdown(t("seg.net.fcn", params=sum(p.numel() for p in loaded.model.parameters())))

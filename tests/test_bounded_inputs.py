@@ -16,7 +16,7 @@ from PIL import Image
 from cnnlab.arithmetic import MAX_LAYERS, layers_from_rows, measured_conv_output_shape, receptive_field
 from cnnlab.errors import LessonInputError
 from cnnlab.filters import sobel
-from cnnlab.i18n import translator
+from cnnlab.i18n import number, translator
 from cnnlab.images import MAX_ASPECT, ImageInputError, load_image
 from cnnlab.matrices import parse_matrix
 from tests.pagehelpers import open_page
@@ -93,7 +93,7 @@ def test_thin_images_are_refused_before_decoding(size):
     with pytest.raises(ImageInputError) as err:
         load_image(png("L", size))
     assert err.value.key == "image.error.aspect"
-    assert f"{size[0]} × {size[1]}" in err.value.message(RO)
+    assert f"{number(size[0], 'ro')} × {number(size[1], 'ro')}" in err.value.message(RO)  # 39.000.000 × 1
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,7 @@ def test_bad_uploads_get_a_message(page, key, name, message):
 
 def test_upload_notes_say_what_was_done():
     at = upload(open_page("lessons/edges.py"), "edges.image", "big.jpg", files.big_jpeg())
-    assert any("scaled down from 3000 × 2000" in c.value for c in at.caption)
+    assert any("scaled down from 3,000 × 2,000" in c.value for c in at.caption)
     at = upload(open_page("lessons/edges.py"), "edges.image", "anim.gif", files.animated_gif())
     assert any("animation of 3 frames" in c.value for c in at.caption)
 

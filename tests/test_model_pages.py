@@ -5,7 +5,7 @@ import json
 import pytest
 
 from cnnlab import weights
-from cnnlab.i18n import translator
+from cnnlab.i18n import number, translator
 from cnnlab.models import _cache as model_cache
 from tests.checkpoints import torch_home, write_checkpoint
 from tests.pagehelpers import open_page
@@ -119,8 +119,15 @@ def test_architectures_page_reproduces_w14_w15_w18(lang):
     assert lenet.iloc[:, 4].tolist() == [156, 12, 1516, 32, 48120, 10164]
     assert lenet.iloc[:, 3].tolist() == [122304, 5880, 151600, 2000, 48120, 10164]
     metrics = texts(at.metric)
-    assert metrics[:4] == ["576,000", "112,896,000 ≈ 112.9M", "26,880", "5,268,480 ≈ 5.3M"]
-    assert metrics[4:] == ["51,380,224", "0"]
+    n = lambda v, digits=None: number(v, lang, digits)  # noqa: E731 - the numbers as the language writes them
+    assert metrics[:4] == [
+        n(576000),
+        f"{n(112896000)} ≈ {n(112.896, 1)}M",
+        n(26880),
+        f"{n(5268480)} ≈ {n(5.26848, 1)}M",
+    ]
+    assert metrics[4:] == [n(51380224), "0"]
+    assert (metrics[0] == "576.000") == (lang == "ro")  # 576,000 in English
 
 
 def test_yolo_inputs_change_the_tensor():

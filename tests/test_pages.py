@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnlab.i18n import catalog, languages
+from cnnlab.i18n import catalog, languages, number, pick_language, plural_category, translator
 from cnnlab.presets import conv_presets, transposed_presets
 from cnnlab.snippets import run_snippet
 from cnnlab.steps import transposed_conv2d_steps
@@ -20,10 +20,14 @@ PAGES = {  # page -> catalog key of its title
     "lessons/activations.py": "act.title",
     "lessons/pooling.py": "pool.title",
     "lessons/transposed_convolution.py": "tconv.title",
+    "lessons/features.py": "feat.title",
+    "lessons/architectures.py": "arch.title",
+    "lessons/segmentation.py": "seg.title",
+    "lessons/instances.py": "inst.title",
 }
 
 
-@pytest.mark.parametrize("lang", ["en", "ro"])
+@pytest.mark.parametrize("lang", list(languages()))
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_without_exception(page, lang):
     at = open_page(page, lang)
@@ -45,6 +49,40 @@ def test_every_language_catalog_is_complete():
         assert not missing, f"{lang} lacks {sorted(missing)}"
 
 
+def test_no_catalog_is_a_copy_of_another():
+    codes = list(languages())
+    for i, a in enumerate(codes):
+        for b in codes[i + 1 :]:
+            same = [k for k in catalog("en") if catalog(a)[k] == catalog(b)[k]]
+            assert len(same) < 0.15 * len(catalog("en")), f"{a} and {b} share {len(same)} strings"
+
+
+@pytest.mark.parametrize(
+    "requested,browser,expected",
+    [("ro", "en-US", "ro"), (None, "ro-RO", "ro"), (None, "de-DE", "en"), ("xx", None, "en"), (None, "RO", "ro")],
+)
+def test_first_visit_language(requested, browser, expected):
+    assert pick_language(requested, browser) == expected
+
+
+def test_the_language_stays_in_the_url():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "ro"
+    at.run()
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+
+
+def forms(text) -> list[str]:
+    """The texts of a catalog entry: one string, or each plural form of a dict."""
+    return list(text.values()) if isinstance(text, dict) else [text]
+
+
+def placeholders(text) -> set[str]:
+    return {p for form in forms(text) for p in re.findall(r"{\w+}", form)}
+
+
 def test_translations_keep_every_placeholder_and_are_translated():
     english = catalog("en")
     for lang in languages():
@@ -52,9 +90,40 @@ def test_translations_keep_every_placeholder_and_are_translated():
             continue
         translated = catalog(lang)
         for key, text in english.items():
-            assert set(re.findall(r"{\w+}", translated[key])) == set(re.findall(r"{\w+}", text)), (lang, key)
+            assert placeholders(translated[key]) == placeholders(text), (lang, key)
         same = [k for k in english if translated[k] == english[k]]
         assert len(same) < 0.15 * len(english), f"{lang}: {len(same)} strings are still English: {same}"
+
+
+COUNTS = [0, 1, 2, 5, 11, 21, 22, 25, 101, 1.5]
+
+
+@pytest.mark.parametrize("lang", list(languages()))
+def test_plural_forms_cover_every_count(lang):
+    t = translator(lang)
+    plural_keys = [k for k, v in catalog("en").items() if isinstance(v, dict)]
+    assert plural_keys, "English has plural entries"
+    for key in plural_keys:
+        entry = catalog(lang)[key]
+        if isinstance(entry, dict):  # a string is allowed: a phrasing that is right for every count
+            needed = {plural_category(c, lang) for c in COUNTS} | {"other"}
+            assert needed <= set(entry), f"{lang} {key} lacks {needed - set(entry)}"
+        for count in COUNTS:
+            assert number(count, lang) in t(key, count=count)
+
+
+def test_plural_forms_follow_each_language():
+    assert translator("en")("inst.figure", count=1) == "1 instance found"
+    assert translator("en")("inst.figure", count=21) == "21 instances found"
+    assert translator("ro")("inst.figure", count=2) == "2 instanțe găsite"
+    assert translator("ro")("inst.figure", count=21) == "21 de instanțe găsite"
+
+
+@pytest.mark.parametrize(
+    "lang,big,small", [("en", "61,100,840", "0.11"), ("ro", "61.100.840", "0,11"), ("pl", "61\xa0100\xa0840", "0,11")]
+)
+def test_numbers_follow_the_language(lang, big, small):
+    assert number(61_100_840, lang) == big and number(0.11, lang, 2) == small
 
 
 def last_step(at, key):
@@ -223,4 +292,4 @@ def test_a_step_through_too_long_to_show_is_refused_with_a_message():
     at.number_input(key="tconv.output_padding").set_value(5).run()
     assert not at.exception
     assert "tconv.direct" not in steppers(at)
-    assert any("6889 steps" in e.value for e in at.error)
+    assert any("6,889 steps" in e.value for e in at.error)

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from cnnlab.errors import LessonInputError
-from cnnlab.i18n import DEFAULT_LANGUAGE, translator
+from cnnlab.i18n import DEFAULT_LANGUAGE, number, percent, translator
 from cnnlab.images import FORMATS, ImageInputError, LoadedImage, load_image, sample_images
 from cnnlab.matrices import matrix_text, parse_matrix
 from ui.matrix_html import MatrixView, row_html, style
@@ -50,6 +50,16 @@ def relabel_selectboxes() -> None:
 def forget_translated_selectboxes() -> None:
     """At the start of each run, before the page: only the boxes this run draws get marked."""
     st.session_state[RELABEL] = set()
+
+
+def num(value: float, digits: int | None = None) -> str:
+    """A number in this session's language: 61,100,840 · 61.100.840 · 61 100 840; 0.11 · 0,11."""
+    return number(value, st.session_state.get("lang", DEFAULT_LANGUAGE), digits)
+
+
+def pct(value: float, digits: int = 0) -> str:
+    """A share in this session's language (95%, 95 %)."""
+    return percent(value, st.session_state.get("lang", DEFAULT_LANGUAGE), digits)
 
 
 def lecture() -> bool:

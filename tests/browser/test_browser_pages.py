@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from cnnlab.i18n import catalog, languages
 from tests.browser.conftest import wait_idle
 
 pytestmark = pytest.mark.browser
@@ -70,3 +71,10 @@ def test_matrix_boxes_show_every_row(page, server_url):
     area = page.locator(".st-key-conv-x textarea")
     expect(area).to_have_value(re.compile(r"^(.*\n){5}.*$"))  # W1's six rows
     assert area.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "a row is hidden behind a scroll bar"
+
+
+@pytest.mark.parametrize("lang", list(languages()))
+def test_a_link_with_lang_opens_in_that_language(page, server_url, lang):
+    open_page(page, server_url, f"convolution?lang={lang}")
+    assert page.locator("h1").first.inner_text().strip() == catalog(lang)["conv.title"]
+    assert f"lang={lang}" in page.url

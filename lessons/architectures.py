@@ -72,7 +72,7 @@ with tab_gap:
     c1.metric(t("arch.gap.dense"), num(dense), help="7 · 7 · 1024 · 1024")
     c2.metric(t("arch.gap.pool"), "0")
     st.page_link("lessons/pooling.py", label=t("nav.pooling"), icon=":material/arrow_forward:")
-    st.caption(t("arch.gap.notes", fact=examples["W16"]["facts"][2], millions=num(dense / 1e6, 2)))
+    st.caption(t("arch.gap.notes", fact=t("w16.fact.2"), millions=num(dense / 1e6, 2)))
 
 with tab_yolo:
     st.markdown(t("arch.yolo.intro"))

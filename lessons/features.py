@@ -14,7 +14,6 @@ from cnnlab.features import (
     scaled_tiles,
 )
 from cnnlab.models import list_models
-from cnnlab.presets import worked_examples
 from ui import inference
 from ui.models import model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
@@ -44,6 +43,11 @@ tab_filters, tab_maps, tab_predict, tab_table = st.tabs(
 def layer_label(layer_name: str) -> str:
     label = layers[layer_name].label
     return f"{label} · {' × '.join(map(str, shapes[label]))}"
+
+
+def class_label(category: str) -> str:
+    """A class name in the page's language: the lab model's shapes are translated; ImageNet's stay as published."""
+    return t(f"seg.class.{category}") if name == "lab.shapes" else category
 
 
 def conv_names() -> list[str]:
@@ -130,7 +134,9 @@ with tab_predict:
         c1, c2 = st.columns(2)
         chart(
             c1,
-            bars_figure([p.category for p in predictions], [p.probability for p in predictions], t("feat.top5")),
+            bars_figure(
+                [class_label(p.category) for p in predictions], [p.probability for p in predictions], t("feat.top5")
+            ),
             key="feat.fig.top5",
         )
         if name == "lab.shapes":
@@ -147,14 +153,16 @@ with tab_predict:
             t("feat.cam.class"),
             [None, *range(len(loaded.categories))],
             key=translated_key(f"feat.cam_class.{name}"),
-            format_func=lambda i: t("feat.cam.top") if i is None else loaded.categories[i],
+            format_func=lambda i: t("feat.cam.top") if i is None else class_label(loaded.categories[i]),
         )
         cam, used = inference.class_activation(image.digest, name, cam_layer, target, image.image)
         view = np.asarray(loaded.view(image.image))
         chart(
             c2,
             overlay_figure(
-                view, cam, t("feat.cam.title", category=loaded.categories[used], layer=layers[cam_layer].label)
+                view,
+                cam,
+                t("feat.cam.title", category=class_label(loaded.categories[used]), layer=layers[cam_layer].label),
             ),
             key="feat.fig.cam",
         )
@@ -187,7 +195,7 @@ with tab_table:
             t("feat.w16.notes"): ["60M", "138M", "143M"],
         }
     )
-    st.caption(t("feat.w16.fact", fact=worked_examples()["W16"]["facts"][0]))
+    st.caption(t("feat.w16.fact", fact=t("w16.fact.0")))
     padded = explain_conv_output_size(224, 11, 4, 2)
     original = explain_conv_output_size(227, 11, 4, 0)
     st.markdown(

@@ -138,3 +138,16 @@ def test_yolo_inputs_change_the_tensor():
     at.number_input(key="arch.yolo.C").set_value(80).run()
     assert any("**13 × 13 × 105**" in m.value for m in at.markdown)
     assert any("W18" in i.value for i in at.info)
+
+
+def test_romanian_pages_show_the_notes_and_the_lab_classes_in_romanian(empty_home):
+    ro = translator("ro")
+    at = open_page(FEATURES, "ro")
+    assert not at.exception
+    top5 = next(e.proto.spec for e in at.get("plotly_chart") if "feat.fig.top5" in e.proto.id)
+    shapes = [ro(f"seg.class.{c}") for c in ("circle", "square", "triangle", "star")]
+    assert sum(name in top5 for name in shapes) >= 3 and '"star"' not in top5 and '"circle"' not in top5
+    assert any(ro("w16.fact.0") in c.value for c in at.caption)
+    arch = open_page("lessons/architectures.py", "ro")
+    assert any(ro("w16.fact.2") in c.value for c in arch.caption)
+    assert not any("7x7x1024 -> 1024 FC layer" in c.value for c in arch.caption)

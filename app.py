@@ -20,7 +20,7 @@ if "lang" not in st.session_state:  # first run of this session: a link's ?lang=
     st.session_state["lang"] = pick_language(st.query_params.get("lang"), st.context.locale)
 with st.sidebar:
     st.selectbox(
-        ":material/translate: Language · Limba · Język · Мова · Язык",
+        ":material/translate: Language",  # short: the options name each language in its own words
         list(names),
         key="lang",
         format_func=names.get,

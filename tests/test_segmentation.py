@@ -121,7 +121,10 @@ def test_segmentation_page(lang):
     assert at.selectbox(key="seg.image.sample").value == "generated_scene"
     assert len(at.get("plotly_chart")) == 2
     areas = at.table[0].value
-    shares = {name: float(v.rstrip("%")) for name, v in zip(areas.iloc[:, 0], areas.iloc[:, 1], strict=True)}
+    def share(text: str) -> float:  # "79.0%" in English, "79,0 %" in Romanian
+        return float(text.rstrip("%").replace("\xa0", "").strip().replace(",", "."))
+
+    shares = {name: share(v) for name, v in zip(areas.iloc[:, 0], areas.iloc[:, 1], strict=True)}
     assert abs(sum(shares.values()) - 100) < 0.5
     names = ("background", "circle", "square", "triangle", "star")
     if lang == "ro":

@@ -125,7 +125,7 @@ def test_rgb_and_pool_traces_end_with_the_engine_result():
 def test_too_many_steps_are_refused_before_any_frame_is_made():
     with pytest.raises(LessonInputError) as err:
         conv2d_steps(np.zeros((40, 40)), np.ones((1, 1)))
-    assert err.value.key == "error.too_many_steps" and f"{MAX_STEPS}" in str(err.value)
+    assert err.value.key == "error.too_many_steps" and f"{MAX_STEPS:,}" in str(err.value)  # 1,024 in English
     # the case: 12×12 input and kernel, stride 6, output padding 5 -> 6,889 direct-view steps
     direct = transposed_conv_as_conv(np.ones((12, 12)), np.ones((12, 12)), stride=6, output_padding=5)
     with pytest.raises(LessonInputError):

@@ -121,6 +121,7 @@ def test_segmentation_page(lang):
     assert at.selectbox(key="seg.image.sample").value == "generated_scene"
     assert len(at.get("plotly_chart")) == 2
     areas = at.table[0].value
+
     def share(text: str) -> float:  # "79.0%" in English, "79,0 %" in Romanian
         return float(text.rstrip("%").replace("\xa0", "").strip().replace(",", "."))
 

@@ -59,8 +59,7 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
                 raise ImageInputError(
                     "image.error.too_many_pixels", width=width, height=height, limit=f"{MAX_DECODE_PIXELS:,}"
                 )
-            if max(width, height) > MAX_ASPECT * min(width, height):
-                raise ImageInputError("image.error.aspect", width=width, height=height, ratio=MAX_ASPECT)
+            check_aspect_size(width, height)
             notes = []
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
@@ -93,6 +92,13 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
             ("image.note.scaled", {"from_w": original[0], "from_h": original[1], "to_w": rgb.width, "to_h": rgb.height})
         )
     return LoadedImage(rgb, original, notes, hashlib.sha1(rgb.tobytes()).hexdigest())
+
+
+def check_aspect_size(width: int, height: int) -> None:
+    """ImageInputError if one side is more than MAX_ASPECT times the other: such a strip scales to a
+    1-pixel line, or, with the shorter side scaled up for a network, to gigabytes."""
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageInputError("image.error.aspect", width=width, height=height, ratio=MAX_ASPECT)
 
 
 def _orientation(image: Image.Image) -> int | None:

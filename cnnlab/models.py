@@ -24,8 +24,7 @@ from torch import nn
 from torchvision.transforms import functional as TF
 
 from cnnlab.device import best_device, move_or_cpu
-from cnnlab.errors import LessonInputError
-from cnnlab.images import MAX_ASPECT
+from cnnlab.images import check_aspect_size
 from cnnlab.lab_models import SHAPES_CLASSIFIER_FILE, SHAPES_INPUT_SIZE, ShapesNet
 from cnnlab.shapes import CLASSES
 from cnnlab.weights import WeightsError, load_cached_weights, load_lab_weights
@@ -78,9 +77,7 @@ def check_aspect(image: Image.Image) -> None:
     Networks scale the shorter side to a few hundred pixels: a 40000 × 1 strip would become
     10 million pixels long (gigabytes, or a MemoryError) for a crop of its middle.
     """
-    width, height = image.size
-    if max(width, height) > MAX_ASPECT * min(width, height):
-        raise LessonInputError("image.error.aspect", width=width, height=height, ratio=MAX_ASPECT)
+    check_aspect_size(*image.size)
 
 
 @dataclass

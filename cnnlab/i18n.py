@@ -10,6 +10,7 @@ that one session could change for another.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -28,9 +29,33 @@ def catalog(lang: str) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+CLASS_NAMES_DIR = CATALOG_DIR / "classes"
+DATASETS = ("voc", "coco", "imagenet")
+
+
+@cache
+def class_catalog(lang: str) -> dict[str, dict[str, str]]:
+    """dataset -> {published English class name -> name in `lang`} (assets/i18n/classes/<lang>.json).
+
+    A name is present only where the language has one; the rest stay as published."""
+    path = CLASS_NAMES_DIR / f"{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def class_name(lang: str, dataset: str, name: str) -> str:
+    """A class of a published dataset ('voc', 'coco', 'imagenet') in `lang` where a translation exists."""
+    return class_catalog(lang).get(dataset, {}).get(name) or name
+
+
+def dataset_of(model_name: str) -> str | None:
+    """The dataset whose classes a registry model predicts: 'alexnet.imagenet' -> 'imagenet'; lab models -> None."""
+    suffix = model_name.rsplit(".", 1)[-1]
+    return suffix if suffix in DATASETS else None
+
+
 def languages() -> dict[str, str]:
     """code -> the language's own name, for every catalog present ('en' first)."""
-    codes = sorted(p.stem for p in CATALOG_DIR.glob("*.json"))
+    codes = sorted(p.stem for p in CATALOG_DIR.glob("*.json") if re.fullmatch(r"[a-z]{2,3}", p.stem))
     codes.sort(key=lambda c: c != DEFAULT_LANGUAGE)
     return {code: catalog(code)["language.name"] for code in codes}
 

@@ -263,7 +263,11 @@ def receptive_field_tab() -> None:
         width="stretch",
         column_config={
             "kind": st.column_config.SelectboxColumn(
-                t("rf.stack.kind"), options=["conv", "pool"], required=True, default="conv"
+                t("rf.stack.kind"),
+                options=["conv", "pool"],
+                format_func=lambda kind: t(f"rf.stack.kind.{kind}"),
+                required=True,
+                default="conv",
             ),
             "kernel": number(t("param.kernel"), min_value=1, max_value=31, step=1, default=3),
             "stride": number(t("param.stride"), min_value=1, max_value=16, step=1, default=1),

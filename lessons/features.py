@@ -15,7 +15,7 @@ from cnnlab.features import (
 )
 from cnnlab.models import list_models
 from ui import inference
-from ui.models import model_picker, shared_model
+from ui.models import class_labeller, model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
 from ui.widgets import chart, data_table, image_picker, intro, num, tr, translated_key
 
@@ -31,6 +31,7 @@ with pick_image:
     image = image_picker("feat.image", default_sample="generated_shape")
 name, model = loaded.name, loaded.model
 layers = {layer.name: layer for layer in feature_layers(model)}
+class_label = class_labeller(name)
 table = architecture_table(name)
 shapes = {row.layer: row.output_shape for row in table}
 st.caption(t("feat.device", device=loaded.device.type.upper(), size=loaded.entry.input_size))
@@ -43,11 +44,6 @@ tab_filters, tab_maps, tab_predict, tab_table = st.tabs(
 def layer_label(layer_name: str) -> str:
     label = layers[layer_name].label
     return f"{label} · {' × '.join(map(str, shapes[label]))}"
-
-
-def class_label(category: str) -> str:
-    """A class name in the page's language: the lab model's shapes are translated; ImageNet's stay as published."""
-    return t(f"seg.class.{category}") if name == "lab.shapes" else category
 
 
 def conv_names() -> list[str]:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnlab.segmentation import draw_instances, segmentation_models
 from ui import inference
-from ui.models import inference_caption, model_picker, shared_segmentation_model
+from ui.models import class_labeller, inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure
 from ui.widgets import chart, data_table, image_picker, intro, tr
 
@@ -21,8 +21,7 @@ with c_image:
 lab = loaded.entry.lab_file is not None
 
 
-def label_text(label: str) -> str:
-    return t(f"seg.class.{label}") if lab else label
+label_text = class_labeller(loaded.name)
 
 
 if image is None:

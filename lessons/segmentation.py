@@ -5,7 +5,7 @@ import streamlit as st
 from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segmentation_models
 from cnnlab.unet import UNet, level_shapes
 from ui import inference
-from ui.models import inference_caption, model_picker, shared_segmentation_model
+from ui.models import class_labeller, inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
 from ui.widgets import chart, colour_chips, image_picker, intro, pct, tr, translated_key
 
@@ -22,9 +22,11 @@ with c_image:
 lab = loaded.entry.lab_file is not None
 
 
+label_of = class_labeller(loaded.name)
+
+
 def class_name(index: int) -> str:
-    name = loaded.class_names[index]
-    return t(f"seg.class.{name}") if lab else name.strip("_")
+    return label_of(loaded.class_names[index])
 
 
 tab_result, tab_net = st.tabs([t("seg.tab.result"), t("seg.tab.net")])

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from cnnlab import weights
+from cnnlab.i18n import DEFAULT_LANGUAGE, class_name, dataset_of
+from cnnlab.inference import backend
 from cnnlab.models import LoadedModel, get_model
 from cnnlab.segmentation import SegmentationModel, get_segmentation_model
 from cnnlab.weights import WeightsError
@@ -25,6 +27,26 @@ def shared_model(name: str) -> LoadedModel:
 def shared_segmentation_model(name: str) -> SegmentationModel:
     """One segmentation model instance per process and model, shared read-only by every session (see shared_model)."""
     return get_segmentation_model(name)
+
+
+def class_labeller(model_name: str) -> Callable[[str], str]:
+    """category -> its name in the page's language: the lab models' shapes from the catalog, a
+    published dataset's classes (VOC, COCO, ImageNet) where the language has a name for them.
+
+    The language is read now, not when the function is called: a select box calls its
+    format_func outside the page's run too.
+    """
+    t, lang = tr(), st.session_state.get("lang", DEFAULT_LANGUAGE)
+    dataset = dataset_of(model_name)
+
+    def label(category: str) -> str:
+        if dataset is None:
+            return t(f"seg.class.{category}")
+        if category == "__background__":
+            return t("seg.class.background")
+        return class_name(lang, dataset, category)
+
+    return label
 
 
 def _download(name: str) -> None:
@@ -105,3 +127,17 @@ def inference_caption(catalog_key: str, result, picture_size: tuple[int, int]) -
             H=picture_size[1],
         )
     )
+    service_notice()
+
+
+def service_notice() -> None:
+    """Where the networks ran, when an inference service is configured: on it, or here because it is down."""
+    service = backend()
+    if service.where != "service":
+        return
+    t = tr()
+    status = service.status()
+    if status == "ok":
+        st.caption(t("service.used", url=service.url))
+    elif status == "fallback":
+        st.warning(t("service.fallback", url=service.url), icon=":material/cloud_off:")

@@ -44,14 +44,14 @@ def feature_layers(model: nn.Module) -> list[LayerInfo]:
 def _run_features(
     loaded: LoadedModel, x: torch.Tensor, wanted: set[str]
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """x: (1, 3, S, S) -> ({layer name: (C, H, W) on the CPU}, the features' output)."""
+    """x: (B, 3, S, S) -> ({layer name: (B, C, H, W) on the CPU}, the features' output)."""
     maps = {}
     with torch.inference_mode():
         for index, module in enumerate(loaded.model.features):
             x = module(x)
             name = f"features.{index}"
             if name in wanted:
-                maps[name] = x[0].to("cpu", torch.float32, copy=True)  # a copy: the next ReLU works in place
+                maps[name] = x.to("cpu", torch.float32, copy=True)  # a copy: the next ReLU works in place
     return maps, x
 
 
@@ -62,11 +62,22 @@ def feature_maps(
 
     Runs on `device` (default: the best one).
     """
+    return feature_maps_batch(model_name, [image], layers, device)[0]
+
+
+def feature_maps_batch(
+    model_name: str,
+    images: list[Image.Image],
+    layers: list[str] | None = None,
+    device: torch.device | str | None = None,
+) -> list[dict[str, torch.Tensor]]:
+    """feature_maps for several pictures in one (B, 3, S, S) forward: what an inference service does
+    with many students' requests."""
     loaded = get_model(model_name, device)
     wanted = {layer.name for layer in feature_layers(loaded.model)} if layers is None else set(layers)
-    x = loaded.preprocess(image)[None].to(loaded.device)
+    x = torch.stack([loaded.preprocess(image) for image in images]).to(loaded.device)
     maps, _ = _run_features(loaded, x, wanted)
-    return maps
+    return [{name: batch[i] for name, batch in maps.items()} for i in range(len(images))]
 
 
 @dataclass(frozen=True)

@@ -187,30 +187,57 @@ def segment(image: Image.Image, model_name: str = "lab.unet", device: torch.devi
     segmented, and the class probabilities scaled back bilinearly to the picture's size.
     LessonInputError for a picture too thin for a network (cnnlab.models.check_aspect).
     """
-    check_aspect(image)
-    loaded = _model_for(model_name, "semantic", device)
-    started = time.perf_counter()
-    rgb = image.convert("RGB")
+    return segment_batch([image], model_name, device)[0]
+
+
+def _network_input(loaded: SegmentationModel, rgb: Image.Image) -> torch.Tensor:
+    """(3, h, w): the picture scaled and normalised as the semantic model expects it."""
     if loaded.entry.lab_file is not None:
         w, h = _scaled_size(rgb.size, UNET_SIDE, multiple=loaded.model.multiple)
-        x = TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR))
-    else:
-        side = SEMANTIC_SIDE.get(loaded.device.type, 520)
-        w, h = _scaled_size(rgb.size, round(side * MAX_SIDE_RATIO), shorter=side)
-        x = TF.normalize(TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR)), IMAGENET_MEAN, IMAGENET_STD)
-    with torch.inference_mode():
-        logits = loaded.model(x[None].to(loaded.device))
-        logits = logits["out"] if isinstance(logits, dict) else logits
-        logits = nn.functional.interpolate(logits, size=rgb.size[::-1], mode="bilinear", align_corners=False)
-        probabilities = logits.softmax(1)[0].float().cpu()
-    return Segmentation(
-        probabilities.max(0).indices.numpy(),  # argmax(0) is ~25× slower over a (K, H, W) tensor on the CPU
-        probabilities.numpy(),
-        loaded.class_names,
-        (w, h),
-        time.perf_counter() - started,
-        loaded.device.type,
-    )
+        return TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR))
+    side = SEMANTIC_SIDE.get(loaded.device.type, 520)
+    w, h = _scaled_size(rgb.size, round(side * MAX_SIDE_RATIO), shorter=side)
+    return TF.normalize(TF.to_tensor(rgb.resize((w, h), Image.Resampling.BILINEAR)), IMAGENET_MEAN, IMAGENET_STD)
+
+
+def segment_batch(
+    images: list[Image.Image], model_name: str = "lab.unet", device: torch.device | str | None = None
+) -> list[Segmentation]:
+    """segment() for several pictures: those the network sees at the same size go through in one
+    (B, 3, h, w) forward (what an inference service does with many students' requests).
+    Each Segmentation's `seconds` is its group's time."""
+    for image in images:
+        check_aspect(image)
+    loaded = _model_for(model_name, "semantic", device)
+    pictures = [image.convert("RGB") for image in images]
+    inputs = [_network_input(loaded, rgb) for rgb in pictures]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, x in enumerate(inputs):
+        groups.setdefault(tuple(x.shape[1:]), []).append(index)
+    results: list[Segmentation | None] = [None] * len(images)
+    for members in groups.values():
+        started = time.perf_counter()
+        with torch.inference_mode():
+            logits = loaded.model(torch.stack([inputs[i] for i in members]).to(loaded.device))
+            logits = logits["out"] if isinstance(logits, dict) else logits
+            maps = []
+            for row, i in enumerate(members):
+                scaled = nn.functional.interpolate(
+                    logits[row : row + 1], size=pictures[i].size[::-1], mode="bilinear", align_corners=False
+                )
+                maps.append(scaled.softmax(1)[0].float().cpu())
+        seconds = time.perf_counter() - started
+        for i, probabilities in zip(members, maps, strict=True):
+            h, w = inputs[i].shape[1:]
+            results[i] = Segmentation(
+                probabilities.max(0).indices.numpy(),  # argmax(0) is ~25× slower over a (K, H, W) tensor on the CPU
+                probabilities.numpy(),
+                loaded.class_names,
+                (w, h),
+                seconds,
+                loaded.device.type,
+            )
+    return results
 
 
 @dataclass(frozen=True)
@@ -266,30 +293,47 @@ def detect_all(
     A page caches this per picture and model and applies Detection.above(score) as the slider
     moves, so the score threshold never runs the network again.
     """
-    check_aspect(image)
+    return detect_batch([image], model_name, mask_threshold, device)[0]
+
+
+def detect_batch(
+    images: list[Image.Image],
+    model_name: str = "lab.maskrcnn",
+    mask_threshold: float = 0.5,
+    device: torch.device | str | None = None,
+) -> list[Detection]:
+    """detect_all for several pictures in one forward (the model pads them to one (B, 3, H, W) batch).
+
+    What an inference service does with the requests of many students at once; each Detection's
+    `seconds` is the whole batch's time. LessonInputError for a picture too thin for a network.
+    """
+    for image in images:
+        check_aspect(image)
     loaded = _model_for(model_name, "instance", device)
-    rgb = image.convert("RGB")
-    transform = loaded.model.transform  # resizes inside the model; boxes and masks come back at the picture's size
-    ratio = min(transform.min_size[0] / min(rgb.size), transform.max_size / max(rgb.size))
+    pictures = [image.convert("RGB") for image in images]
     started = time.perf_counter()
     with torch.inference_mode():
-        output = loaded.model([TF.to_tensor(rgb).to(loaded.device)])[0]
-    instances = [
-        Instance(
-            loaded.class_names[int(label)],
-            int(label),
-            float(score),
-            tuple(float(v) for v in box),
-            (mask[0] > mask_threshold).cpu().numpy(),
-        )
-        for box, label, score, mask in zip(
-            output["boxes"], output["labels"], output["scores"], output["masks"], strict=True
-        )
-    ]
-    working = tuple(round(v * ratio) for v in rgb.size)
-    return Detection(
-        instances, working, time.perf_counter() - started, loaded.device.type, loaded.entry.exclusive_instances
-    )
+        outputs = loaded.model([TF.to_tensor(rgb).to(loaded.device) for rgb in pictures])
+    seconds = time.perf_counter() - started
+    transform = loaded.model.transform  # resizes inside the model; boxes and masks come back at the picture's size
+    found = []
+    for rgb, output in zip(pictures, outputs, strict=True):
+        instances = [
+            Instance(
+                loaded.class_names[int(label)],
+                int(label),
+                float(score),
+                tuple(float(v) for v in box),
+                (mask[0] > mask_threshold).cpu().numpy(),
+            )
+            for box, label, score, mask in zip(
+                output["boxes"], output["labels"], output["scores"], output["masks"], strict=True
+            )
+        ]
+        ratio = min(transform.min_size[0] / min(rgb.size), transform.max_size / max(rgb.size))
+        working = tuple(round(v * ratio) for v in rgb.size)
+        found.append(Detection(instances, working, seconds, loaded.device.type, loaded.entry.exclusive_instances))
+    return found
 
 
 def drop_covered(instances: list[Instance], cover: float = 0.5) -> list[Instance]:

@@ -8,22 +8,23 @@ class shown, a tab, the language) are applied to the cached result and never rea
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
 import torch
 from PIL import Image
 
-from cnnlab.features import feature_maps, grad_cam, top_classes
+from cnnlab.features import grad_cam
+from cnnlab.inference import ServiceUnavailable, backend, network_lock
 from cnnlab.models import get_model
-from cnnlab.segmentation import Detection, Segmentation, detect_all, segment
+from cnnlab.segmentation import Detection, Segmentation
+from ui.widgets import show_error
 
+T = TypeVar("T")
 TTL_S = 30 * 60  # a lecture's worth: the same photo shown again in the hour is answered from the cache
-# One network at a time per process: torch already uses every core for one forward, and thirty
-# students' forwards at once would each hold their picture-sized tensors (gigabytes) for no speed-up.
-_network = threading.Lock()
 
 
 def _packed(found: Detection) -> Detection:
@@ -52,35 +53,54 @@ def drawn_picture(image: Image.Image) -> Image.Image:
     return smaller
 
 
+def _answered(ask: Callable[[], T]) -> T:
+    """ask(), or the page stops with a translated message when the inference service is down and
+    nothing may answer in its place (CNNLAB_INFERENCE_FALLBACK=off)."""
+    try:
+        return ask()
+    except ServiceUnavailable as err:
+        show_error(err)
+        st.stop()
+
+
 def detection(digest: str, model_name: str, mask_threshold: float, image: Image.Image) -> Detection:
     """Every instance of the picture (Detection.above(score) filters without the network)."""
-    return _unpacked(_packed_detection(digest, model_name, mask_threshold, image))
+    return _unpacked(_answered(lambda: _packed_detection(digest, model_name, mask_threshold, image)))
 
 
 @st.cache_data(max_entries=24, ttl=TTL_S, show_spinner=False)
 def _packed_detection(digest: str, model_name: str, mask_threshold: float, _image: Image.Image) -> Detection:
-    with _network:
-        return _packed(detect_all(_image, model_name, mask_threshold))
+    return _packed(backend().detect(_image, model_name, mask_threshold))
+
+
+def segmentation(digest: str, model_name: str, image: Image.Image) -> Segmentation:
+    """The class of every pixel, with the probabilities kept at the size they are drawn (see Segmentation.compact)."""
+    return _answered(lambda: _segmentation(digest, model_name, image))
 
 
 @st.cache_data(max_entries=24, ttl=TTL_S, show_spinner=False)
-def segmentation(digest: str, model_name: str, _image: Image.Image) -> Segmentation:
-    """The class of every pixel, with the probabilities kept at the size they are drawn (see Segmentation.compact)."""
-    with _network:
-        return segment(_image, model_name).compact()
+def _segmentation(digest: str, model_name: str, _image: Image.Image) -> Segmentation:
+    return backend().segment(_image, model_name)
+
+
+def feature_map(digest: str, model_name: str, layer: str, image: Image.Image) -> torch.Tensor:
+    """(C, H, W) feature maps of one layer."""
+    return _answered(lambda: _feature_map(digest, model_name, layer, image))
 
 
 @st.cache_data(max_entries=16, ttl=TTL_S, show_spinner=False)
-def feature_map(digest: str, model_name: str, layer: str, _image: Image.Image) -> torch.Tensor:
-    """(C, H, W) feature maps of one layer."""
-    with _network:
-        return feature_maps(model_name, _image, [layer])[layer]
+def _feature_map(digest: str, model_name: str, layer: str, _image: Image.Image) -> torch.Tensor:
+    return backend().feature_maps(_image, model_name, [layer])[layer]
+
+
+def predictions(digest: str, model_name: str, k: int, image: Image.Image) -> list:
+    """The k most probable classes."""
+    return _answered(lambda: _predictions(digest, model_name, k, image))
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
-def predictions(digest: str, model_name: str, k: int, _image: Image.Image) -> list:
-    with _network:
-        return top_classes(get_model(model_name), _image, k=k)
+def _predictions(digest: str, model_name: str, k: int, _image: Image.Image) -> list:
+    return backend().classify(_image, model_name, k)
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
@@ -88,5 +108,5 @@ def class_activation(
     digest: str, model_name: str, layer: str, target: int | None, _image: Image.Image
 ) -> tuple[np.ndarray, int]:
     """Grad-CAM map (S, S) in [0, 1] and the class it explains."""
-    with _network:
+    with network_lock:  # Grad-CAM needs gradients: it runs here, never on the service
         return grad_cam(get_model(model_name), _image, layer, target)

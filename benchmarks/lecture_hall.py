@@ -83,6 +83,8 @@ class Config:
     upload: str | None = None
     every: float | None = None
     timeout: float = 60.0
+    replica_ports: list[int] = field(default_factory=list)  # through a proxy: the replicas whose CPU is sampled
+    service: str | None = None  # an inference service whose batches are counted (cnnlab.serve)
     photo: bytes = b""  # upload: the picture every upload marks (run() fills it in)
 
     def __post_init__(self) -> None:
@@ -125,7 +127,7 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    notes: dict[str, int] = field(default_factory=dict)  # counts
+    notes: dict[str, int | str] = field(default_factory=dict)  # counts, and the service's batching
     steppers: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # key -> (steps, element, trace bytes)
     stopped: str = ""  # why the run stopped early (a ScenarioError)
 
@@ -175,8 +177,13 @@ async def http(port: int, method: str, path: str, headers: dict[str, str], body:
     raw = await asyncio.wait_for(exchange(), timeout)
     head, _, payload = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    fields = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
-    return int(lines[0].split()[1]), {k.strip().lower(): v.strip() for k, v in fields.items()}, payload
+    fields: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = (part.strip() for part in line.split(":", 1))
+            name = name.lower()  # several Set-Cookie lines (Streamlit's and a proxy's) are kept, one per line
+            fields[name] = f"{fields[name]}\n{value}" if name in fields else value
+    return int(lines[0].split()[1]), fields, payload
 
 
 class Student:
@@ -187,6 +194,7 @@ class Student:
         self.ws: ClientConnection | None = None
         self.reader: asyncio.Task | None = None
         self.xsrf = self.session_id = self.page_hash = ""
+        self.cookies: dict[str, str] = {}  # Streamlit's _streamlit_xsrf, and a sticky proxy's replica cookie
         self.widgets: dict[str, Widget] = {}
         self.run = Run()
         self.waiter: asyncio.Future | None = None
@@ -197,18 +205,23 @@ class Student:
         status, headers, _ = await http(self.port, "GET", "/_stcore/health", {}, b"", self.cfg.timeout)
         if status != 200:
             raise ConnectionError(f"/_stcore/health answered {status}")
-        cookie = headers.get("set-cookie", "")
-        self.xsrf = cookie.split(";")[0].split("=", 1)[1] if cookie.startswith("_streamlit_xsrf=") else ""
+        for cookie in headers.get("set-cookie", "").splitlines():
+            name, _, value = cookie.split(";")[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        self.xsrf = self.cookies.get("_streamlit_xsrf", "")
         self.ws = await connect(
             f"ws://127.0.0.1:{self.port}/_stcore/stream",
             subprotocols=["streamlit", self.xsrf] if self.xsrf else ["streamlit"],
             origin=f"http://127.0.0.1:{self.port}",
-            additional_headers={"Cookie": f"_streamlit_xsrf={self.xsrf}"} if self.xsrf else {},
+            additional_headers=self.cookie_header(),
             max_size=None,
             compression=None,  # payload bytes are then the bytes on the wire
             open_timeout=self.cfg.timeout,
         )
         self.reader = asyncio.create_task(self.read())
+
+    def cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
     async def close(self) -> None:
         if self.reader is not None:
@@ -551,7 +564,7 @@ async def put_file(s: Student, name: str, data: bytes):
     part = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
     body = (part + "Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": s.xsrf}
-    headers["Cookie"] = f"_streamlit_xsrf={s.xsrf}"
+    headers |= s.cookie_header()
     status, _, text = await http(s.port, "PUT", urls.upload_url, headers, body, s.cfg.timeout)
     if status not in (200, 204):
         raise ConnectionError(f"PUT {urls.upload_url} answered {status}: {text[:100]!r}")
@@ -665,28 +678,61 @@ def listening_pid(port: int) -> int | None:
 
 
 class Sampler(threading.Thread):
-    """The server's CPU % (of one core) and RSS every 0.5 s."""
+    """The server's CPU % (of one core) and RSS every 0.5 s, summed over its processes (the replicas
+    behind a proxy), and the whole machine's CPU % (of all cores: a service's work shows there)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pids: list[int]):
         super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
-        self.proc.cpu_percent(None)
-        self.start_rss = self.proc.memory_info().rss
-        self.samples: list[tuple[float, int]] = []
+        self.procs = [psutil.Process(pid) for pid in pids]
+        for proc in self.procs:
+            proc.cpu_percent(None)
+        psutil.cpu_percent(None)
+        self.start_rss = sum(proc.memory_info().rss for proc in self.procs)
+        self.samples: list[tuple[float, int, float]] = []
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.5):
             with contextlib.suppress(psutil.Error):
-                self.samples.append((self.proc.cpu_percent(None), self.proc.memory_info().rss))
+                cpu = sum(proc.cpu_percent(None) for proc in self.procs)
+                rss = sum(proc.memory_info().rss for proc in self.procs)
+                self.samples.append((cpu, rss, psutil.cpu_percent(None)))
 
     def stop(self) -> dict[str, float]:
         self.done.set()
         self.join()
-        cpu = [c for c, _ in self.samples] or [0.0]
-        mb = [r / 2**20 for _, r in self.samples] or [self.start_rss / 2**20]
+        cpu = [c for c, _, _ in self.samples] or [0.0]
+        machine = [m for _, _, m in self.samples] or [0.0]
+        mb = [r / 2**20 for _, r, _ in self.samples] or [self.start_rss / 2**20]
         rss = {"rss_start_mb": self.start_rss / 2**20, "rss_peak_mb": max(mb), "rss_end_mb": mb[-1]}
-        return {"cpu_avg": statistics.fmean(cpu), "cpu_peak": max(cpu)} | rss
+        return {
+            "cpu_avg": statistics.fmean(cpu),
+            "cpu_peak": max(cpu),
+            "machine_cpu_avg": statistics.fmean(machine),
+        } | rss
+
+
+def service_stats(url: str) -> dict[str, dict]:
+    """route -> the batches an inference service's replica has run (cnnlab.serve's GET /<route>/stats)."""
+    answers = {}
+    for route in ("detect", "segment", "features", "classify"):
+        with contextlib.suppress(OSError, ValueError):
+            answers[route] = json.loads(urllib.request.urlopen(f"{url}/{route}/stats", timeout=5).read())
+    return answers
+
+
+def batching_notes(before: dict[str, dict], after: dict[str, dict], seconds: float) -> dict[str, str]:
+    """The service's work during the run: requests, batches, mean batch size, requests per second."""
+    notes = {}
+    for route, end in after.items():
+        start = before.get(route, {"requests": 0, "batches": 0})
+        requests, batches = end["requests"] - start["requests"], end["batches"] - start["batches"]
+        if batches:
+            notes[f"service /{route}"] = (
+                f"{requests} requests in {batches} batches (mean {requests / batches:.2f}, "
+                f"max {end['max_batch_size']}), {requests / seconds:.2f} requests/s over the run"
+            )
+    return notes
 
 
 # ---------------------------------------------------------------- the report
@@ -727,7 +773,8 @@ def summary(r: Report) -> str:
     if sv:
         lines.append(
             f"  server cpu avg {sv['cpu_avg']:.0f} % peak {sv['cpu_peak']:.0f} % (100 % = one core); rss start "
-            f"{sv['rss_start_mb']:.0f} MB, peak {sv['rss_peak_mb']:.0f} MB, end {sv['rss_end_mb']:.0f} MB"
+            f"{sv['rss_start_mb']:.0f} MB, peak {sv['rss_peak_mb']:.0f} MB, end {sv['rss_end_mb']:.0f} MB; "
+            f"machine cpu avg {sv['machine_cpu_avg']:.0f} % of all cores"
         )
     else:
         lines.append("  server cpu / rss: not sampled (its PID is not visible to this user)")
@@ -762,10 +809,14 @@ def run(cfg: Config) -> Report:
     stats = Stats()
     with server(cfg) as (port, pid):
         in_own_loop(warm_up(cfg, port, stats))
-        sampler = Sampler(pid) if pid else None
+        pids = [p for p in map(listening_pid, cfg.replica_ports) if p] if cfg.replica_ports else [pid] if pid else []
+        sampler = Sampler(pids) if pids else None
         if sampler:
             sampler.start()
+        before = service_stats(cfg.service) if cfg.service else {}
         seconds = in_own_loop(lecture(cfg, port, stats))
+        if cfg.service:
+            stats.notes |= batching_notes(before, service_stats(cfg.service), seconds)
         return Report(cfg, seconds, stats, sampler.stop() if sampler else None)
 
 
@@ -801,13 +852,27 @@ def parse(argv: list[str] | None) -> Config:
     ap.add_argument("--upload", help="upload: the photo to upload (default: a 1600 px scene drawn with Pillow)")
     ap.add_argument("--every", type=float, help="seconds between one student's actions (tweak 1, upload 3)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds an action may take")
+    ap.add_argument("--replica-ports", help="through a proxy (--url): the replicas' ports, e.g. 8502,8503")
+    ap.add_argument("--service", help="an inference service (http://127.0.0.1:8000) whose batches are counted")
     a = ap.parse_args(argv)
     if a.students < 1 or a.duration < 0:
         ap.error("--students must be at least 1 and --duration not negative")
     values = [v for v in (a.values or "").split(",") if v]
     try:
         return Config(
-            a.scenario, a.students, a.duration, a.url, a.port, a.page, a.widget, values, a.upload, a.every, a.timeout
+            a.scenario,
+            a.students,
+            a.duration,
+            a.url,
+            a.port,
+            a.page,
+            a.widget,
+            values,
+            a.upload,
+            a.every,
+            a.timeout,
+            [int(p) for p in (a.replica_ports or "").split(",") if p],
+            a.service,
         )
     except ScenarioError as err:
         ap.error(str(err))

@@ -104,3 +104,17 @@ def test_semantic_page_falls_back_then_uses_cached_fcn(page_home):
     assert any("the network saw 384 × 384" in c.value for c in at.caption)
     assert any("ResNet-50" in m.value for m in at.markdown)
     assert at.selectbox(key="seg.class.fcn_resnet50.voc").options[15] == "person"
+
+
+@pytest.mark.parametrize("lang", ["pl", "ru"])
+def test_voc_classes_are_named_in_the_page_language(page_home, lang):
+    from cnnlab.i18n import class_name
+    from tests.pagehelpers import open_page
+
+    write_segmentation_checkpoint("fcn_resnet50.voc")
+    at = open_page("lessons/segmentation.py", lang)
+    at.selectbox(key="seg.model").select("fcn_resnet50.voc").run()
+    assert not at.exception, at.exception
+    options = at.selectbox(key="seg.class.fcn_resnet50.voc").options
+    assert options[15] == class_name(lang, "voc", "person") != "person"
+    assert options[0] not in ("__background__", "background")  # the catalog's word for the background

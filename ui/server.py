@@ -27,6 +27,9 @@ def prepare_process() -> None:
     with _lock:
         if _prepared:
             return
+        # pandas too: Plotly imports it lazily inside a figure, and fifteen sessions drawing their first
+        # figure at once on a fresh replica met it half-imported ("partially initialized module 'pandas'")
+        import pandas  # noqa: F401
         import plotly.graph_objects  # noqa: F401 - imported for its objects, frozen below
         import torchvision  # noqa: F401
 

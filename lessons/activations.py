@@ -20,9 +20,9 @@ tab_curves, tab_map, tab_notes = st.tabs([t("act.tab.curves"), t("act.tab.map"),
 
 def range_text(name: str) -> str:
     r = RANGES[name]
-    low = "−∞" if np.isinf(r.low) else f"{r.low:g}".replace("-", "−")
-    high = "∞" if np.isinf(r.high) else f"{r.high:g}"
-    return f"{'[' if r.low_closed else '('}{low}, {high}{']' if r.high_closed else ')'}"
+    low = "−∞" if np.isinf(r.low) else num(r.low).replace("-", "−")
+    high = "∞" if np.isinf(r.high) else num(r.high)
+    return t("act.interval", open="[" if r.low_closed else "(", low=low, high=high, close="]" if r.high_closed else ")")
 
 
 @st.fragment

@@ -7,7 +7,7 @@ import streamlit as st
 from cnnlab.architectures import C3_TABLE, bottleneck_comparison, lenet5_table, yolo_output_shape
 from cnnlab.arithmetic import dense_head_weights
 from cnnlab.presets import worked_examples
-from ui.widgets import int_input, intro, num, tr
+from ui.widgets import int_input, intro, millions, num, tr
 
 t = tr()
 examples = worked_examples()
@@ -47,15 +47,15 @@ with tab_bottleneck:
     with c1:
         st.subheader(t("arch.bottleneck.direct"))
         st.metric(t("arch.params"), num(b.direct_params))
-        st.metric(t("arch.ops"), f"{num(b.direct_ops)} ≈ {num(b.direct_ops / 1e6, 1)}M")
+        st.metric(t("arch.ops"), f"{num(b.direct_ops)} ≈ {millions(b.direct_ops)}")
         st.code(examples["W14"]["direct"]["params"] + "\n" + examples["W14"]["direct"]["ops"], language=None)
     with c2:
         st.subheader(t("arch.bottleneck.reduced"))
         st.metric(t("arch.params"), num(b.bottleneck_params), help=f"{num(b.reduce_params)} + {num(b.conv_params)}")
         st.metric(
             t("arch.ops"),
-            f"{num(b.bottleneck_ops)} ≈ {num(b.bottleneck_ops / 1e6, 1)}M",
-            help=f"{num(b.reduce_ops / 1e6, 1)}M + {num(b.conv_ops / 1e6, 1)}M",
+            f"{num(b.bottleneck_ops)} ≈ {millions(b.bottleneck_ops)}",
+            help=f"{millions(b.reduce_ops)} + {millions(b.conv_ops)}",
         )
         st.code(examples["W14"]["bottleneck"]["params"] + "\n" + examples["W14"]["bottleneck"]["ops"], language=None)
     verdict(

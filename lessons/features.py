@@ -17,7 +17,7 @@ from cnnlab.models import list_models
 from ui import inference
 from ui.models import class_labeller, model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import chart, data_table, image_picker, intro, num, tr, translated_key
+from ui.widgets import chart, data_table, image_picker, intro, millions, num, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
@@ -187,8 +187,8 @@ with tab_table:
     st.table(
         {
             t("feat.w16.model"): [t(f"model.{n}") for n in totals],
-            t("feat.w16.counted"): [f"{num(v)} ≈ {num(v / 1e6, 1)}M" for v in totals.values()],
-            t("feat.w16.notes"): ["60M", "138M", "143M"],
+            t("feat.w16.counted"): [f"{num(v)} ≈ {millions(v)}" for v in totals.values()],
+            t("feat.w16.notes"): [millions(v, 0) for v in (60e6, 138e6, 143e6)],
         }
     )
     st.caption(t("feat.w16.fact", fact=t("w16.fact.0")))

@@ -112,6 +112,14 @@ def service_down(monkeypatch):
     inference.backend.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def no_cached_results():
+    """Other tests may have cached the sample picture's detection: the page would not ask the service."""
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
 @pytest.mark.parametrize("lang", ["en", "uk"])
 def test_the_page_says_the_service_is_down(service_down, lang):
     service_down("off")

@@ -117,6 +117,7 @@ def test_concurrent_detections_on_the_shared_model_are_identical():
 def test_threshold_and_language_changes_reuse_the_cached_detection(monkeypatch):
     """Moving the score threshold only changes the drawing, a language switch only the words: no network."""
     import cnnlab.segmentation as segmentation
+    from cnnlab import inference as backends
     from tests.pagehelpers import open_page
     from ui import inference
 
@@ -127,7 +128,7 @@ def test_threshold_and_language_changes_reuse_the_cached_detection(monkeypatch):
         calls.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(inference, "detect_all", counted)
+    monkeypatch.setattr(backends, "detect_all", counted)  # what the in-process backend calls
     inference._packed_detection.clear()
     at = open_page("lessons/instances.py")
     assert not at.exception and len(calls) == 1

@@ -120,11 +120,12 @@ def test_architectures_page_reproduces_w14_w15_w18(lang):
     assert lenet.iloc[:, 3].tolist() == [122304, 5880, 151600, 2000, 48120, 10164]
     metrics = texts(at.metric)
     n = lambda v, digits=None: number(v, lang, digits)  # noqa: E731 - the numbers as the language writes them
+    mega = {"en": "M", "ro": " mil."}[lang]  # millions as the language abbreviates them
     assert metrics[:4] == [
         n(576000),
-        f"{n(112896000)} ≈ {n(112.896, 1)}M",
+        f"{n(112896000)} ≈ {n(112.896, 1)}{mega}",
         n(26880),
-        f"{n(5268480)} ≈ {n(5.26848, 1)}M",
+        f"{n(5268480)} ≈ {n(5.26848, 1)}{mega}",
     ]
     assert metrics[4:] == [n(51380224), "0"]
     assert (metrics[0] == "576.000") == (lang == "ro")  # 576,000 in English

@@ -57,6 +57,11 @@ def num(value: float, digits: int | None = None) -> str:
     return number(value, st.session_state.get("lang", DEFAULT_LANGUAGE), digits)
 
 
+def millions(value: float, digits: int = 1) -> str:
+    """A count in millions, the language's way: 61.1M · 61,1 mil. · 61,1 mln · 61,1 млн."""
+    return tr()("unit.millions", n=num(value / 1e6, digits))
+
+
 def pct(value: float, digits: int = 0) -> str:
     """A share in this session's language (95%, 95 %)."""
     return percent(value, st.session_state.get("lang", DEFAULT_LANGUAGE), digits)

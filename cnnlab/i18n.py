@@ -9,13 +9,18 @@ that one session could change for another.
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import re
 from collections.abc import Callable
 from functools import cache
+from numbers import Real
 
+import numpy as np
 from babel import Locale
-from babel.numbers import format_decimal, format_percent
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
 from cnnlab.assets import ASSETS
 
@@ -55,6 +60,13 @@ def dataset_of(model_name: str) -> str | None:
 
 def languages() -> dict[str, str]:
     """code -> the language's own name, for every catalog present ('en' first)."""
+    return dict(_languages())  # a copy: callers may not change the cached one
+
+
+@cache
+def _languages() -> dict[str, str]:
+    # cached like the catalogs themselves: listing the folder on every translation cost 19 % of a busy
+    # server's time (a hall of 30 pressing Train); a catalog added later is read after a restart
     codes = sorted(p.stem for p in CATALOG_DIR.glob("*.json") if re.fullmatch(r"[a-z]{2,3}", p.stem))
     codes.sort(key=lambda c: c != DEFAULT_LANGUAGE)
     return {code: catalog(code)["language.name"] for code in codes}
@@ -98,10 +110,70 @@ def plural_category(count: float, lang: str) -> str:
 def number(value: float, lang: str, digits: int | None = None) -> str:
     """A number written the language's way: 61,100,840 (en) · 61.100.840 (ro) · 61 100 840 (pl, uk, ru);
     0.11 · 0,11. digits fixes the decimals; without it, up to three as needed."""
+    if isinstance(value, Real):  # (Babel also takes a decimal string)
+        if not math.isfinite(value):
+            return str(value)
+        if abs(value) >= 1e15 or (digits is None and 0 < abs(value) < 1e-4):  # beyond plain digits: 1.23·10³⁰⁸
+            return scientific(value, lang, 3)
     pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=lang)
 
 
+def date_text(iso: str, lang: str) -> str:
+    """An ISO date (2026-11-22) the language's way: Nov 22, 2026 · 22 nov. 2026 · 22 лист. 2026 р."""
+    return format_date(datetime.date.fromisoformat(iso), format="medium", locale=lang)
+
+
 def percent(value: float, lang: str, digits: int = 0) -> str:
-    """A share written the language's way: 95% (en) · 95 % (ro) · 95% (pl)."""
-    return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%", locale=lang)
+    """A share written the language's way: 95% (en, pl, uk) · 95 % (ro, ru); digits fixes the decimals."""
+    head, zero, tail = Locale.parse(lang).percent_formats[None].pattern.rpartition("0")  # '#,##0', ' %'
+    return format_percent(value, format=head + zero + ("." + "0" * digits if digits else "") + tail, locale=lang)
+
+
+def decimal_symbol(lang: str) -> str:
+    """The decimal separator of a language (CLDR): '.' in English, ',' in ro, pl, uk and ru."""
+    return get_decimal_symbol(lang)
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's layout.separators for a language: its decimal then its thousands separator ('.,', ',.', ',\\xa0')."""
+    return get_decimal_symbol(lang) + get_group_symbol(lang)
+
+
+def significant(value: float, lang: str, digits: int = 3) -> str:
+    """A measured value with `digits` significant digits, the language's way: 0.0123 · 0,0123; 1,230 · 1 230.
+
+    Tiny or huge values (below 1e-4, from 1e7) are written as powers of ten: 9.4·10⁻¹⁴."""
+    value = float(value)
+    if value != 0 and (abs(value) < 1e-4 or abs(value) >= 1e7):
+        return scientific(value, lang, digits)
+    rounded = float(f"{value:.{digits}g}")
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(rounded))))) if rounded else 0
+    text = format_decimal(rounded, format="#,##0" + ("." + "#" * decimals if decimals else ""), locale=lang)
+    return "0" if text in ("-0", "−0") else text
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, lang: str, digits: int = 2) -> str:
+    """value as a lecturer writes a power of ten, the language's way: 9.4·10⁻¹⁴ · 9,4·10⁻¹⁴."""
+    mantissa, exponent = f"{float(value):.{digits - 1}e}".split("e")
+    return f"{number(float(mantissa), lang)}·10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def localise_decimals(text: str, lang: str, lists: bool = True) -> str:
+    """Text written with cnnlab.steps.fmt ('0.5', 'max(1, 2.5) = 2.5') in the language's decimals.
+
+    Where the decimal separator is a comma, a list's ', ' becomes '; ' first (unless lists=False, for a
+    single number), so that 'max(1; 2,5)' stays readable. Only for text whose numbers fmt wrote (no
+    thousands separators)."""
+    decimal = get_decimal_symbol(lang)
+    if decimal == ".":
+        return text
+    if decimal == "," and lists:
+        text = text.replace(", ", "; ")
+    return _DECIMAL_POINT.sub(decimal, text)

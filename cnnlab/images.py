@@ -57,14 +57,14 @@ def load_image(data: bytes, max_pixels: int = MAX_PIXELS) -> LoadedImage:
             width, height = image.size
             if width * height > MAX_DECODE_PIXELS:
                 raise ImageInputError(
-                    "image.error.too_many_pixels", width=width, height=height, limit=f"{MAX_DECODE_PIXELS:,}"
+                    "image.error.too_many_pixels", width=width, height=height, limit=MAX_DECODE_PIXELS
                 )
             check_aspect_size(width, height)
             notes = []
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 image.seek(0)
-                notes.append(("image.note.first_frame", {"frames": frames}))
+                notes.append(("image.note.first_frame", {"count": frames}))
             if image.format == "JPEG" and width * height > max_pixels:
                 image.draft("RGB", _fit((width, height), max_pixels))  # decode at a reduced scale
             image.load()

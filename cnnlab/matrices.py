@@ -1,6 +1,16 @@
-"""Small matrices typed by a person: parse 'rows of numbers' text and write it back."""
+"""Small matrices typed by a person: parse 'rows of numbers' text and write it back.
+
+The rule for commas, the same in every language (and told in each language's editor help):
+a row whose numbers are separated by spaces or semicolons reads a comma as a decimal comma
+('0,5 1,5' and '0,5; 1,5' are 0.5 and 1.5); a row without spaces or semicolons reads commas as
+separators ('1,2,3' is 1, 2 and 3). A comma followed by a space always separates ('1, 2, 3').
+So a row of one decimal number is written '0.5' or '0,5;'. matrix_text writes what parse_matrix
+reads back, in the language's decimals.
+"""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -9,10 +19,24 @@ from cnnlab.steps import fmt
 
 MAX_SIDE = 12  # larger than this is no longer readable from the back of a hall
 
+_SEPARATING_COMMA = re.compile(r",(?=\s)|,\s*$")  # '1, 2' and a comma ending the row
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})  # typographic minus signs from copied text
+
+
+def parse_row(line: str) -> list[str]:
+    """One typed row -> its number tokens, written with a decimal point (see the module docstring)."""
+    line = _SEPARATING_COMMA.sub(" ", line.translate(_MINUS))
+    spaced = ";" in line or len(line.split()) > 1
+    tokens = line.replace(";", " ").split()
+    if spaced:  # commas left inside a token are decimal commas
+        return [token.replace(",", ".") if token.count(",") == 1 else token for token in tokens]
+    return [part for token in tokens for part in token.split(",") if part]
+
 
 def parse_matrix(text: str, max_side: int = MAX_SIDE) -> np.ndarray:
-    """'1 2 3\\n4 5 6' (spaces, commas or semicolons between numbers) -> (H, W) float array."""
-    rows = [line.replace(",", " ").replace(";", " ").split() for line in text.strip().splitlines() if line.strip()]
+    """'1 2 3\\n4 5 6', '1,2,3', '0,5; 1,5' or '0.5 1.5' (one row per line) -> (H, W) float array."""
+    rows = [parse_row(line) for line in text.strip().splitlines() if line.strip()]
+    rows = [r for r in rows if r]
     if not rows:
         raise LessonInputError("matrix.error.empty")
     widths = {len(r) for r in rows}
@@ -33,9 +57,19 @@ def parse_matrix(text: str, max_side: int = MAX_SIDE) -> np.ndarray:
     return m
 
 
-def matrix_text(m) -> str:
-    """(H, W) array -> the text parse_matrix reads, numbers aligned in columns."""
+def cell_text(v: float, decimal: str = ".") -> str:
+    """A matrix cell as a lecturer writes it (cnnlab.steps.fmt) with the language's decimal separator."""
+    return fmt(v).replace(".", decimal)
+
+
+def matrix_text(m, decimal: str = ".") -> str:
+    """(H, W) array -> the text parse_matrix reads, numbers aligned in columns, `decimal` as separator.
+
+    With a decimal comma, a one-column row holding a decimal ends in ';' so that it is read as one number."""
     m = np.asarray(m)
-    cells = [[fmt(v) for v in row] for row in m]
+    cells = [[cell_text(v, decimal) for v in row] for row in m]
     width = max(len(c) for row in cells for c in row)
-    return "\n".join(" ".join(c.rjust(width) for c in row) for row in cells)
+    lines = [" ".join(c.rjust(width) for c in row) for row in cells]
+    if m.shape[1] == 1 and decimal == ",":
+        lines = [line + ";" if "," in line else line for line in lines]
+    return "\n".join(lines)

@@ -412,11 +412,16 @@ LABEL_FONT = ASSETS / "fonts" / "DejaVuSans.ttf"  # has ă, â, î, ș, ț
 
 
 def draw_instances(
-    image: Image.Image, instances: list[Instance], num_classes: int, names: list[str] | None = None
+    image: Image.Image,
+    instances: list[Instance],
+    num_classes: int,
+    names: list[str] | None = None,
+    score_text: Callable[[float], str] | None = None,
 ) -> np.ndarray:
     """(k·H, k·W, 3) uint8: the picture with each instance's mask, box and 'number: name score' drawn
-    (torchvision's utilities); names default to the labels. k = 1, or a whole number that brings a
-    small picture's longer side to about DRAWING_SIDE."""
+    (torchvision's utilities); names default to the labels, score_text (the page's language: '0,93')
+    to two decimals with a point. k = 1, or a whole number that brings a small picture's longer side
+    to about DRAWING_SIDE."""
     from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 
     k = max(1, round(DRAWING_SIDE / max(image.size)))
@@ -431,7 +436,8 @@ def draw_instances(
     boxes = torch.tensor([i.box for i in instances], dtype=torch.float32) * k
     width = max(2, round(k * max(image.size) / 250))
     names = names or [i.label for i in instances]
-    labels = [f"{n}: {name} {i.score:.2f}" for n, (name, i) in enumerate(zip(names, instances, strict=True), 1)]
+    score_text = score_text or (lambda score: f"{score:.2f}")
+    labels = [f"{n}: {name} {score_text(i.score)}" for n, (name, i) in enumerate(zip(names, instances, strict=True), 1)]
     font_size = max(12, round(max(canvas.shape[1:]) / 42))
     font = {"font": str(LABEL_FONT), "font_size": font_size} if LABEL_FONT.is_file() else {}
     canvas = draw_bounding_boxes(canvas, boxes, labels=labels, colors=colours, width=width, fill_labels=True, **font)

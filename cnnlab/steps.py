@@ -31,7 +31,7 @@ MAX_STEPS = 1024  # a step-through longer than this teaches nothing more and cos
 
 def _check_steps(count: int) -> None:
     if count > MAX_STEPS:
-        raise LessonInputError("error.too_many_steps", steps=count, max=MAX_STEPS)
+        raise LessonInputError("error.too_many_steps", count=count, max=MAX_STEPS)
 
 
 def pad2d(x: np.ndarray, padding: int) -> np.ndarray:
@@ -341,7 +341,7 @@ def max_unpool2d(
         output_size = tuple((n - 1) * stride + kernel_size for n in values.shape)
     out = np.zeros(output_size)
     if indices.size and (indices.min() < 0 or indices.max() >= out.size):
-        raise LessonInputError("error.unpool_index", size=out.size)
+        raise LessonInputError("error.unpool_index", count=out.size)
     out.flat[indices.ravel()] = values.ravel()
     return out
 

@@ -8,7 +8,8 @@ from cnnlab.errors import LessonInputError
 from cnnlab.filters import KERNELS, filter_image
 from cnnlab.images import to_gray
 from ui.plots import curves_figure, histogram_figure, map_figure
-from ui.widgets import chart, image_picker, intro, num, pct, show_error, tr, translated_key
+from ui.selfcheck import self_check
+from ui.widgets import chart, image_picker, intro, num, pct, show_error, sig, tr, translated_key
 
 NAMES = [n for n in FUNCTIONS if n != "none"]
 
@@ -117,7 +118,7 @@ def notes_tab() -> None:
     st.success(
         t(
             "act.notes.sigmoid",
-            low=f"{activate('sigmoid', [-30.0])[0]:.1e}",
+            low=sig(activate("sigmoid", [-30.0])[0], 2),  # 9.4·10⁻¹⁴ · 9,4·10⁻¹⁴
             high=num(activate("sigmoid", [30.0])[0], 6),
         )
     )
@@ -126,3 +127,5 @@ def notes_tab() -> None:
 
 with tab_notes:
     notes_tab()
+
+self_check("activations", "act.selfcheck")

@@ -7,6 +7,7 @@ import streamlit as st
 from cnnlab.architectures import C3_TABLE, bottleneck_comparison, lenet5_table, yolo_output_shape
 from cnnlab.arithmetic import dense_head_weights
 from cnnlab.presets import worked_examples
+from ui.selfcheck import self_check
 from ui.widgets import int_input, intro, millions, num, tr
 
 t = tr()
@@ -16,6 +17,11 @@ intro(t("arch.intro"))
 tab_lenet, tab_bottleneck, tab_gap, tab_yolo = st.tabs(
     [t("arch.tab.lenet"), t("arch.tab.bottleneck"), t("arch.tab.gap"), t("arch.tab.yolo")]
 )
+
+
+def cell(value) -> str:
+    """A table cell: a count written the language's way, a text as it is."""
+    return num(value) if isinstance(value, int) else str(value)
 
 
 def verdict(preset_id: str, matches: bool) -> None:
@@ -29,7 +35,9 @@ with tab_lenet:
     st.markdown(t("arch.lenet.intro"))
     rows = lenet5_table()
     columns = ["layer", "kernels", "output", "connections", "parameters"]
-    st.table({t(f"arch.lenet.col.{c}"): [getattr(r, c) for r in rows] for c in columns})
+    st.table(  # counts grouped the language's way: 122 304 · 122.304 · 122,304
+        {t(f"arch.lenet.col.{c}"): [cell(getattr(r, c)) for r in rows] for c in columns}
+    )
     verdict("W15", [list(dataclasses.astuple(r)) for r in rows] == examples["W15"]["rows"])
     st.markdown(t("arch.lenet.c3"))
     st.table(
@@ -48,7 +56,8 @@ with tab_bottleneck:
         st.subheader(t("arch.bottleneck.direct"))
         st.metric(t("arch.params"), num(b.direct_params))
         st.metric(t("arch.ops"), f"{num(b.direct_ops)} ≈ {millions(b.direct_ops)}")
-        st.code(examples["W14"]["direct"]["params"] + "\n" + examples["W14"]["direct"]["ops"], language=None)
+        # the notes' arithmetic (W14), its numbers written the language's way
+        st.code(f"5·5·48·480 = {num(b.direct_params)}\n(14·14·48)·(5·5·480) = {millions(b.direct_ops)}", language=None)
     with c2:
         st.subheader(t("arch.bottleneck.reduced"))
         st.metric(t("arch.params"), num(b.bottleneck_params), help=f"{num(b.reduce_params)} + {num(b.conv_params)}")
@@ -57,7 +66,12 @@ with tab_bottleneck:
             f"{num(b.bottleneck_ops)} ≈ {millions(b.bottleneck_ops)}",
             help=f"{millions(b.reduce_ops)} + {millions(b.conv_ops)}",
         )
-        st.code(examples["W14"]["bottleneck"]["params"] + "\n" + examples["W14"]["bottleneck"]["ops"], language=None)
+        st.code(
+            f"1·1·16·480 + 5·5·48·16 = {num(b.bottleneck_params)}\n"
+            f"(14·14·16)·(1·1·480) + (14·14·48)·(5·5·16)\n"
+            f"= {millions(b.reduce_ops)} + {millions(b.conv_ops)} = {millions(b.bottleneck_ops)}",
+            language=None,
+        )
     verdict(
         "W14",
         (b.direct_params, b.bottleneck_params, round(b.direct_ops / 1e6, 1), round(b.bottleneck_ops / 1e6, 1))
@@ -84,5 +98,7 @@ with tab_yolo:
     with c3:
         classes = int_input("C", "arch.yolo.C", 20, 1, 1000, t("arch.yolo.C"))
     shape = yolo_output_shape(grid, boxes, classes)
-    st.markdown(t("arch.yolo.result", S=grid, B=boxes, C=classes, per_cell=shape[2], shape=" × ".join(map(str, shape))))
+    st.markdown(t("arch.yolo.result", S=grid, B=boxes, C=classes, count=shape[2], shape=" × ".join(map(str, shape))))
     verdict("W18", (grid, boxes, classes) == (7, 2, 20) and shape == (7, 7, 30))
+
+self_check("architectures", "arch.selfcheck")

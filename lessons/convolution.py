@@ -19,6 +19,7 @@ from cnnlab.presets import conv_presets, rgb_example
 from cnnlab.snippets import conv2d_code, rgb_conv2d_code
 from cnnlab.steps import conv2d_steps, multichannel_conv2d_steps, pad2d
 from ui.matrix_html import padded_roles
+from ui.selfcheck import self_check
 from ui.stepper import stepper
 from ui.traces import conv_trace, rgb_trace, verdict
 from ui.widgets import (
@@ -28,11 +29,14 @@ from ui.widgets import (
     intro,
     matrix_editor,
     num,
+    num_format,
     preset_select,
+    read_url_choice,
     show_error,
     tr,
     translated_key,
     url_choice,
+    write_url_choice,
 )
 
 DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2 pooling, twice
@@ -43,6 +47,9 @@ DEFAULT_STACK = [  # a small VGG-style start: two 3×3 convolutions, then a 2×2
     {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1, "channels": 128},
     {"kind": "pool", "kernel": 2, "stride": 2, "padding": 0, "dilation": 1, "channels": None},
 ]
+
+RGB_BIASES = [b / 2 for b in range(-20, 21)]  # -10, -9.5, …, 10
+RGB_BIAS = -8.0
 
 t = tr()
 st.title(t("conv.title"))
@@ -109,7 +116,7 @@ def output_size_tab() -> None:
             if e.exact:
                 st.success(t("size.exact", axis=axis, num=e.numerator, s=e.stride, out=e.output))
             else:
-                st.warning(t("size.inexact", axis=axis, num=e.numerator, s=e.stride, rem=e.remainder, out=e.output))
+                st.warning(t("size.inexact", axis=axis, num=e.numerator, s=e.stride, count=e.remainder, out=e.output))
         out_h = explained[0][1].output
         out_w = explained[-1][1].output
         measured = measured_conv_output_shape(height, width, kernel, stride, padding, dilation)
@@ -172,7 +179,7 @@ def step_through_tab() -> None:
                 final=final,
             ),
             legend=("input", "padding", "kernel", "output"),
-            code=lambda: conv2d_code(x, w, stride=stride, padding=padding, dilation=dilation),
+            code=lambda: conv2d_code(x, w, stride=stride, padding=padding, dilation=dilation, t=t),
         )
         if preset is not None and preset.note:
             st.caption(t(f"preset.{preset.id}.note"))
@@ -191,16 +198,14 @@ def rgb_tab() -> None:
     with settings:
         intro(t("rgb.intro"))
         c1, c2 = field_columns([1, 1])
-        bias = c1.slider(
-            t("rgb.bias"),
-            -10.0,
-            10.0,
-            value=-8.0,
-            key="conv.rgb.bias",
-            persist_state="session",
-            step=0.5,
-            bind="query-params",
+        # a select_slider over the half steps, not a slider: a slider's printf format cannot write -7,5,
+        # and the URL keeps the number (?conv.rgb.bias=-7.5) whatever the language
+        read_url_choice("conv.rgb.bias", RGB_BIASES)
+        st.session_state.setdefault("conv.rgb.bias", RGB_BIAS)
+        bias = c1.select_slider(
+            t("rgb.bias"), RGB_BIASES, key="conv.rgb.bias", format_func=num_format(), persist_state="session"
         )
+        write_url_choice("conv.rgb.bias", bias, RGB_BIAS)
         with c2:
             activation = url_choice(
                 st.selectbox,
@@ -216,7 +221,7 @@ def rgb_tab() -> None:
             "conv.rgb",
             lambda: rgb_trace(t, rgb_steps, rgb_x, rgb_w, channel_names, activation),
             legend=("input", "kernel", "output"),
-            code=lambda: rgb_conv2d_code(rgb_x, rgb_w, bias=bias, activation=activation),
+            code=lambda: rgb_conv2d_code(rgb_x, rgb_w, bias=bias, activation=activation, t=t),
         )
 
 
@@ -261,19 +266,22 @@ def receptive_field_tab() -> None:
         key="conv.rf.stack",
         num_rows="dynamic",
         width="stretch",
+        placeholder="—",  # a pooling row has no channels of its own (it keeps its input's): not "None"
         column_config={
             "kind": st.column_config.SelectboxColumn(
                 t("rf.stack.kind"),
+                width="medium",  # sized for the translated names ('объединение по максимуму'), not the codes
                 options=["conv", "pool"],
                 format_func=lambda kind: t(f"rf.stack.kind.{kind}"),
                 required=True,
                 default="conv",
             ),
-            "kernel": number(t("param.kernel"), min_value=1, max_value=31, step=1, default=3),
-            "stride": number(t("param.stride"), min_value=1, max_value=16, step=1, default=1),
-            "padding": number(t("param.padding"), min_value=0, max_value=15, step=1, default=0),
-            "dilation": number(t("param.dilation"), min_value=1, max_value=8, step=1, default=1),
-            "channels": number(t("param.channels"), min_value=1, max_value=4096, step=1, default=64),
+            # the notes' letters as headers, the words in their tooltips: six columns fit a projector in every language
+            "kernel": number("K", help=t("param.kernel"), min_value=1, max_value=31, step=1, default=3),
+            "stride": number("S", help=t("param.stride"), min_value=1, max_value=16, step=1, default=1),
+            "padding": number("P", help=t("param.padding"), min_value=0, max_value=15, step=1, default=0),
+            "dilation": number("D", help=t("param.dilation"), min_value=1, max_value=8, step=1, default=1),
+            "channels": number("C", help=t("param.channels"), min_value=1, max_value=4096, step=1, default=64),
         },
     )
     try:
@@ -299,18 +307,20 @@ def receptive_field_tab() -> None:
     st.markdown(t("w17.intro"))
     hidden = int_input(t("w17.hidden"), "conv.w17.hidden", 100, 1, 100_000)
     counts = dense_vs_conv_weights(image=3, kernel=2, hidden=hidden)
-    st.markdown(t("w17.dense", n=hidden, pixels=counts.image_pixels, total=counts.dense_weights))
+    st.markdown(t("w17.dense", n=hidden, pixels=counts.image_pixels, count=counts.dense_weights))
     st.markdown(
         t(
             "w17.conv",
             n=hidden,
             k=counts.kernel_weights,
             outputs=counts.conv_outputs,
-            total=counts.conv_then_dense_weights,
+            count=counts.conv_then_dense_weights,
         )
     )
-    st.markdown(t("w17.hd", features=input_features(1280, 720, 3)))
+    st.markdown(t("w17.hd", count=input_features(1280, 720, 3)))
 
 
 with tab_rf:
     receptive_field_tab()
+
+self_check("convolution", "conv.selfcheck")

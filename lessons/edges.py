@@ -11,6 +11,7 @@ from cnnlab.snippets import conv2d_code
 from cnnlab.steps import conv2d_steps
 from ui.matrix_html import MatrixView
 from ui.plots import image_figure, map_figure
+from ui.selfcheck import self_check
 from ui.stepper import stepper
 from ui.traces import conv_trace, verdict
 from ui.widgets import (
@@ -69,7 +70,7 @@ def small_matrices_tab() -> None:
                 final=final,
             ),
             legend=("input", "kernel", "output"),
-            code=lambda: conv2d_code(x, kernel),
+            code=lambda: conv2d_code(x, kernel, t=t),
         )
 
 
@@ -124,3 +125,5 @@ def photo_tab() -> None:
 
 with tab_photo:
     photo_tab()
+
+self_check("edges", "edges.selfcheck")

@@ -17,7 +17,8 @@ from cnnlab.models import list_models
 from ui import inference
 from ui.models import class_labeller, model_picker, shared_model
 from ui.plots import bars_figure, map_figure, overlay_figure, rgb_grid_figure, tiles_figure
-from ui.widgets import chart, data_table, image_picker, intro, millions, num, tr, translated_key
+from ui.selfcheck import self_check
+from ui.widgets import chart, data_table, image_picker, intro, millions, num, sig, tr, translated_key
 
 MAX_TILES = 64  # feature maps in the grid: the most active ones
 
@@ -74,7 +75,7 @@ with tab_filters:
         )
     )
     kernels = kernels_for_input_channel(model, deeper, channel)[:MAX_TILES]
-    st.markdown(t("feat.filters.deeper", layer=layers[deeper].label, shown=len(kernels), total=conv.out_channels))
+    st.markdown(t("feat.filters.deeper", layer=layers[deeper].label, shown=len(kernels), count=conv.out_channels))
     chart(
         st,
         tiles_figure(mosaic(kernels, columns=16), t("feat.filters.deeper_title", channel=channel), signed=True),
@@ -93,7 +94,7 @@ with tab_maps:
         fmap = inference.feature_map(image.digest, name, layer.name, image.image)
         order = channels_by_mean(fmap)
         shown = order[:MAX_TILES]
-        st.markdown(t("feat.maps.grid", shown=len(shown), total=fmap.shape[0], layer=layer.label))
+        st.markdown(t("feat.maps.grid", shown=len(shown), count=fmap.shape[0], layer=layer.label))
         c1, c2 = st.columns([3, 2])
         chart(
             c1,
@@ -105,7 +106,7 @@ with tab_maps:
             t("feat.maps.enlarge"),
             shown,
             key=translated_key(f"feat.enlarge.{name}.{layer.name}"),
-            format_func=lambda c: t("feat.maps.channel", rank=shown.index(c) + 1, channel=c, mean=f"{means[c]:.3g}"),
+            format_func=lambda c: t("feat.maps.channel", rank=shown.index(c) + 1, channel=c, mean=sig(float(means[c]))),
         )
         chart(
             c2,
@@ -172,13 +173,13 @@ with tab_table:
             t("feat.col.stride"): [r.stride for r in table],
             t("feat.col.padding"): [r.padding for r in table],
             t("feat.col.output"): [" × ".join(map(str, r.output_shape)) for r in table],
-            t("feat.col.params"): [r.parameters for r in table],
-            t("feat.col.flops"): [r.flops for r in table],
+            t("feat.col.params"): [num(r.parameters) for r in table],
+            t("feat.col.flops"): [num(r.flops) for r in table],
         },
         key="feat.table",
     )
     total_params, total_flops = sum(r.parameters for r in table), sum(r.flops for r in table)
-    st.markdown(t("feat.table.totals", params=total_params, flops=num(total_flops / 1e9, 2)))
+    st.markdown(t("feat.table.totals", count=total_params, flops=num(total_flops / 1e9, 2)))
     st.subheader(t("feat.w16.title"))
     totals = {
         n: sum(r.parameters for r in architecture_table(n))
@@ -204,3 +205,5 @@ with tab_table:
             original_out=original.output,
         )
     )
+
+self_check("features", "feat.selfcheck")

@@ -22,6 +22,7 @@ from cnnlab.steps import (
 from cnnlab.upsampling import upsample_bilinear, upsample_nearest
 from ui.matrix_html import MatrixView, mask, padded_roles
 from ui.plots import HEIGHT, map_figure
+from ui.selfcheck import self_check
 from ui.stepper import stepper
 from ui.traces import pool_trace, unpool_trace, verdict
 from ui.widgets import (
@@ -96,7 +97,7 @@ def pooling_steps_tab() -> None:
             "pool.steps",
             lambda: pool_trace(t, steps, xp, padded_roles(xp.shape, padding), mode, final),
             legend=("input", "padding", "output"),
-            code=lambda: pool2d_code(x, kernel, stride=stride, padding=padding, mode=mode),
+            code=lambda: pool2d_code(x, kernel, stride=stride, padding=padding, mode=mode, t=t),
         )
         if preset is not None:
             st.caption(t(f"preset.{preset.id}.note"))
@@ -133,7 +134,7 @@ def unpooling_tab() -> None:
                 "unpool.steps",
                 lambda: unpool_trace(t, unpool_steps, values, final),
                 legend=("input", "output"),
-                code=lambda: unpool_code(x7, values, 2),
+                code=lambda: unpool_code(x7, values, 2, t=t),
             )
 
 
@@ -162,9 +163,9 @@ def upsampling_tab() -> None:
         preset_verdict("W8", ways[0][0], np.array(w8["expected"]))
         st.caption(t("up.compare"))
         code_export(
-            interpolate_code(small, (4, 4), mode="nearest")
+            interpolate_code(small, (4, 4), mode="nearest", t=t)
             + "\n"
-            + interpolate_code(small, (4, 4), mode="bilinear", align_corners=align).replace(HEADER, "")
+            + interpolate_code(small, (4, 4), mode="bilinear", align_corners=align, t=t).replace(HEADER, "")
         )
     elif small is not None:
         st.warning(t("up.needs_2x2"))
@@ -182,7 +183,7 @@ def global_pooling_tab() -> None:
     c1, c2 = st.columns(2)
     c1.metric(t("gap.fc"), num(fc))
     c2.metric(t("gap.gap"), "0")
-    st.markdown(t("gap.explain", fc=fc, millions=num(fc / 1e6, 2)))
+    st.markdown(t("gap.explain", count=fc, millions=num(fc / 1e6, 2)))
 
 
 with tab_gap:
@@ -228,3 +229,5 @@ def photo_tab() -> None:
 
 with tab_photo:
     photo_tab()
+
+self_check("pooling", "pool.selfcheck")

@@ -10,6 +10,7 @@ from cnnlab.presets import transposed_presets
 from cnnlab.snippets import conv_transpose2d_code
 from cnnlab.steps import conv2d_steps, transposed_conv2d_steps, transposed_conv_as_conv
 from ui.matrix_html import MatrixView
+from ui.selfcheck import self_check
 from ui.stepper import stepper
 from ui.traces import conv_trace, scatter_trace, verdict
 from ui.widgets import (
@@ -77,7 +78,9 @@ with result:
             "tconv.scatter",
             lambda: scatter_trace(t, steps, x, w, padding, final),
             legend=("input", "kernel", "contribution", "output", "padding"),
-            code=lambda: conv_transpose2d_code(x, w, stride=stride, padding=padding, output_padding=output_padding),
+            code=lambda: conv_transpose2d_code(
+                x, w, stride=stride, padding=padding, output_padding=output_padding, t=t
+            ),
         )
 
     with tab_direct:
@@ -85,7 +88,7 @@ with result:
             show_error(LessonInputError("error.square_kernel"))
         else:
             direct = transposed_conv_as_conv(x, w, stride=stride, padding=padding, output_padding=output_padding)
-            st.markdown(t("tconv.direct.intro", s=stride, zeros=stride - 1, k=k, p=padding, pad=direct.conv_padding))
+            st.markdown(t("tconv.direct.intro", s=stride, count=stride - 1, k=k, p=padding, pad=direct.conv_padding))
             show_matrices(
                 MatrixView(w, t("conv.kernel"), "kernel"), "→", MatrixView(direct.flipped, t("tconv.flipped"), "kernel")
             )
@@ -103,7 +106,9 @@ with result:
                     names=("direct-input", "direct-kernel", "direct-output"),
                 ),
                 legend=("input", "inserted", "padding", "kernel", "output"),
-                code=lambda: conv_transpose2d_code(x, w, stride=stride, padding=padding, output_padding=output_padding),
+                code=lambda: conv_transpose2d_code(
+                    x, w, stride=stride, padding=padding, output_padding=output_padding, t=t
+                ),
             )
             st.info(t("tconv.misnomer"))
 
@@ -123,3 +128,5 @@ with result:
             MatrixView(w11.input, t("conv.input"), "input"), MatrixView(w11.kernel, t("conv.kernel"), "kernel"), *views
         )
         st.markdown(t("tconv.trap.explain"))
+
+self_check("transposed_convolution", "tconv.selfcheck")

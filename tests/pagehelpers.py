@@ -15,14 +15,17 @@ APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py
 _TABLE = re.compile(r'data-matrix="(?P<name>[^"]+)".*?<table>(?P<body>.*?)</table>', re.S)
 
 
+def cell_number(text: str) -> float:
+    """A drawn cell's number, NaN when blank; a decimal comma (ro, pl, uk, ru) read as a point."""
+    return float(text.replace(",", ".")) if text else np.nan
+
+
 def matrices_in(html: str) -> dict[str, np.ndarray]:
     """data-matrix name -> values (blank cells, not computed yet, are NaN)."""
     found = {}
     for m in _TABLE.finditer(html):
         rows = re.findall(r"<tr>(.*?)</tr>", m["body"], re.S)
-        found[m["name"]] = np.array(
-            [[float(v) if v else np.nan for v in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
-        )
+        found[m["name"]] = np.array([[cell_number(v) for v in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows])
     return found
 
 
@@ -54,7 +57,7 @@ def stepper_frame(at: AppTest, name: str, step: int | None = None) -> dict[str, 
     for index, texts, _ in replay(trace):
         if index + 1 == target:
             return {
-                g["n"]: np.array([[float(v) if v else np.nan for v in row] for row in grid], dtype=float)
+                g["n"]: np.array([[cell_number(v) for v in row] for row in grid], dtype=float)
                 for g, grid in zip(trace["grids"], texts, strict=True)
             }
     raise AssertionError(f"{name} has no step {target}")

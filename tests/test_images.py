@@ -52,7 +52,7 @@ def test_exif_orientation_is_applied():
 def test_animation_gives_its_first_frame():
     loaded = load_image(files.animated_gif())
     assert abs(pixels(loaded)[5, 5] - [255, 0, 0]).max() < 10
-    assert ("image.note.first_frame", {"frames": 3}) in loaded.notes
+    assert ("image.note.first_frame", {"count": 3}) in loaded.notes
 
 
 def test_big_photo_is_scaled_down_and_says_so():

@@ -81,9 +81,9 @@ def test_instance_page(lang):
     assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert len(table) == 4  # the generated scene: two circles, a triangle, a star
-    at.slider(key="inst.score").set_value(0.95).run()
+    at.select_slider(key="inst.score").set_value(0.95).run()
     assert not at.exception
-    at.slider(key="inst.mask").set_value(0.8).run()
+    at.select_slider(key="inst.mask").set_value(0.8).run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
 
 
@@ -133,10 +133,10 @@ def test_threshold_and_language_changes_reuse_the_cached_detection(monkeypatch):
     at = open_page("lessons/instances.py")
     assert not at.exception and len(calls) == 1
     for score in (0.3, 0.9, 0.5):
-        at.slider(key="inst.score").set_value(score).run()
+        at.select_slider(key="inst.score").set_value(score).run()
     at.session_state["lang"] = "ro"
     at.run()
     assert not at.exception
     assert len(calls) == 1, "the network ran again for a change that needs only the cached detection"
-    at.slider(key="inst.mask").set_value(0.7).run()
+    at.select_slider(key="inst.mask").set_value(0.7).run()
     assert len(calls) == 2  # the mask threshold does change the masks

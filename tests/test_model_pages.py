@@ -115,11 +115,11 @@ def test_architectures_page_reproduces_w14_w15_w18(lang):
     at = open_page("lessons/architectures.py", lang)
     assert not at.exception, at.exception
     assert [s.value.split("W")[1][:2] for s in at.success] == ["15", "14", "18"]
-    lenet = at.table[0].value
-    assert lenet.iloc[:, 4].tolist() == [156, 12, 1516, 32, 48120, 10164]
-    assert lenet.iloc[:, 3].tolist() == [122304, 5880, 151600, 2000, 48120, 10164]
-    metrics = texts(at.metric)
     n = lambda v, digits=None: number(v, lang, digits)  # noqa: E731 - the numbers as the language writes them
+    lenet = at.table[0].value
+    assert lenet.iloc[:, 4].tolist() == [n(v) for v in (156, 12, 1516, 32, 48120, 10164)]
+    assert lenet.iloc[:, 3].tolist() == [n(v) for v in (122304, 5880, 151600, 2000, 48120, 10164)]
+    metrics = texts(at.metric)
     mega = {"en": "M", "ro": " mil."}[lang]  # millions as the language abbreviates them
     assert metrics[:4] == [
         n(576000),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.steps import fmt
+from cnnlab.matrices import cell_text
 
 # role -> (background, text colour): one table for the page, the stepper and the exported GIF
 ROLE_COLOURS = {
@@ -65,7 +65,8 @@ class MatrixView:
     name: str = ""  # data-matrix attribute, for tests and styling
 
 
-def matrix_html(view: MatrixView) -> str:
+def matrix_html(view: MatrixView, decimal: str = ".") -> str:
+    """One matrix as an HTML table; `decimal` is the language's decimal separator in the cells."""
     values = np.asarray(view.values)
     roles = np.broadcast_to(np.asarray(view.role, dtype=object), values.shape)
     rows = []
@@ -80,7 +81,7 @@ def matrix_html(view: MatrixView) -> str:
                 classes.append("cl-hl")
             if view.dim is not None and view.dim[i, j]:
                 classes.append("cl-dim")
-            text = "" if pending else fmt(values[i, j])
+            text = "" if pending else cell_text(values[i, j], decimal)
             cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     name = f' data-matrix="{html.escape(view.name)}"' if view.name else ""
@@ -90,10 +91,11 @@ def matrix_html(view: MatrixView) -> str:
     )
 
 
-def row_html(*items: MatrixView | str) -> str:
+def row_html(*items: MatrixView | str, decimal: str = ".") -> str:
     """Matrices side by side, wrapping instead of scrolling; a str item is an operator (*, =, +)."""
     parts = [
-        matrix_html(i) if isinstance(i, MatrixView) else f'<div class="cl-op">{html.escape(i)}</div>' for i in items
+        matrix_html(i, decimal) if isinstance(i, MatrixView) else f'<div class="cl-op">{html.escape(i)}</div>'
+        for i in items
     ]
     return '<div class="cl-row">' + "".join(parts) + "</div>"
 

@@ -93,8 +93,12 @@ def map_figure(values: np.ndarray, title: str, signed: bool, colorbar: str = "",
         z = np.round((values - low) / (high - low) * 254).clip(0, 254).astype(np.uint8)
         zmin, zmax = 0, 254
         positions = np.linspace(0, 254, 5)
-        ticks = dict(tickvals=positions, ticktext=[f"{low + p / 254 * (high - low):.3g}" for p in positions])
+        real = [float(low + p / 254 * (high - low)) for p in positions]
+        # English labels here; ui.localise.localised_figure rewrites them from meta in the page's language
+        ticks = dict(tickvals=positions, ticktext=[f"{v:.3g}" for v in real])
     trace = go.Heatmap(z=z, zmin=zmin, zmax=zmax, colorbar=dict(title=colorbar, **ticks), hoverinfo="skip", **scale)
+    if ticks:
+        trace.meta = {"ticks": real}
     return _square(go.Figure(trace), title, height)
 
 
@@ -151,7 +155,14 @@ def overlay_figure(rgb: np.ndarray, heat: np.ndarray, title: str, opacity: float
 
 def bars_figure(labels: list[str], values: list[float], title: str) -> go.Figure:
     """Horizontal bars, the first label on top (top-k probabilities)."""
-    fig = go.Figure(go.Bar(x=values[::-1], y=labels[::-1], orientation="h", text=[f"{v:.1%}" for v in values[::-1]]))
-    fig.update_layout(title=title, height=60 + 40 * len(labels), margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    shares = [float(v) for v in values[::-1]]
+    fig = go.Figure(
+        go.Bar(x=shares, y=labels[::-1], orientation="h", text=[f"{v:.1%}" for v in shares], meta={"percent": shares})
+    )
+    # English labels here; ui.localise.localised_figure rewrites them from meta in the page's language
+    ticks = [0, 0.25, 0.5, 0.75, 1]
+    fig.update_layout(
+        title=title, height=60 + 40 * len(labels), margin=dict(l=10, r=10, t=40, b=10), meta={"percent_axis": ticks}
+    )
+    fig.update_xaxes(range=[0, 1], tickvals=ticks, ticktext=[f"{v:.0%}" for v in ticks])
     return fig

@@ -12,9 +12,10 @@ import numpy as np
 import streamlit as st
 
 from cnnlab.errors import LessonInputError
-from cnnlab.i18n import DEFAULT_LANGUAGE, number, percent, translator
+from cnnlab.i18n import DEFAULT_LANGUAGE, decimal_symbol, number, percent, significant, translator
 from cnnlab.images import FORMATS, ImageInputError, LoadedImage, load_image, sample_images
 from cnnlab.matrices import matrix_text, parse_matrix
+from ui.localise import localised_figure, plotly_locale
 from ui.matrix_html import MatrixView, row_html, style
 
 MAX_MATRIX_CHARS = 2000  # 12 × 12 numbers with room to spare; bounds what one edit can send
@@ -52,9 +53,32 @@ def forget_translated_selectboxes() -> None:
     st.session_state[RELABEL] = set()
 
 
+def language() -> str:
+    """This session's language code."""
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def decimal() -> str:
+    """This session's decimal separator: '.' in English, ',' in ro, pl, uk and ru."""
+    return decimal_symbol(language())
+
+
+def sig(value: float, digits: int = 3) -> str:
+    """A measured value with `digits` significant digits in this session's language: 0.0123 · 0,0123."""
+    return significant(value, language(), digits)
+
+
 def num(value: float, digits: int | None = None) -> str:
     """A number in this session's language: 61,100,840 · 61.100.840 · 61 100 840; 0.11 · 0,11."""
     return number(value, st.session_state.get("lang", DEFAULT_LANGUAGE), digits)
+
+
+def num_format(digits: int | None = None) -> Callable[[float], str]:
+    """num() for a widget's format_func, with this run's language bound now (Streamlit may call a
+    format_func outside the run, e.g. in AppTest). A text is already a label and passes unchanged
+    (AppTest's select_slider maps a label to its option through format_func)."""
+    lang = language()
+    return lambda value: value if isinstance(value, str) else number(value, lang, digits)
 
 
 def millions(value: float, digits: int = 1) -> str:
@@ -133,22 +157,27 @@ def chart(where, fig, key: str) -> None:
     """A Plotly chart with lecture-sized fonts when the layout asks, and a PNG download in its toolbar."""
     if lecture():
         fig.update_layout(font=dict(size=18), title_font_size=22)
+    localised_figure(fig, language())
     where.plotly_chart(
         fig,
         key=key,
-        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key}},
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": "png", "scale": 2, "filename": key},
+            **plotly_locale(language()),  # the toolbar's tooltips in the page's language
+        },
     )
 
 
 def show_matrices(*items: MatrixView | str) -> None:
-    st.html(row_html(*items))
+    st.html(row_html(*items, decimal=decimal()))
 
 
 def matrix_editor(label: str, key: str, default: np.ndarray, help_text: str | None = None) -> np.ndarray | None:
     """A text area of numbers; returns the (H, W) matrix, or None after showing why it is not one."""
     t = tr()
     if key not in st.session_state:
-        st.session_state[key] = matrix_text(default)
+        st.session_state[key] = matrix_text(default, decimal())
     text = st.text_area(
         label,
         key=key,

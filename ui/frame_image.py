@@ -6,10 +6,12 @@ so the GIF needs no colour quantisation and costs a few milliseconds a frame.
 
 from __future__ import annotations
 
+import base64
 import io
 import textwrap
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from ui.matrix_html import HIGHLIGHT, ROLE_COLOURS
@@ -20,13 +22,50 @@ MAX_GIF_FRAMES = 400  # longer traces keep every k-th step (and the last), and t
 SPEEDS = {"slow": 1.6, "normal": 0.9, "fast": 0.4}  # seconds per step, as in the browser stepper
 
 _INKS = ["#ffffff", "#111111", "#adb5bd", HIGHLIGHT, "#6c757d", "#5f3dc4", "#f1f3f5"]
-PALETTE_COLOURS = list(dict.fromkeys(_INKS + [bg for bg, _ in ROLE_COLOURS.values()]))
+# Boxes over a picture, as in the browser (ui/stepper.py's .bx-* styles): colour and line width.
+BOX_INKS = {
+    "candidate": ("#4dabf7", 2),
+    "taken": (HIGHLIGHT, 5),
+    "kept": ("#2f9e44", 4),
+    "suppressed": ("#868e96", 2),
+    "object": ("#f59f00", 4),
+    "anchor": ("#7048e8", 2),
+}
+PALETTE_COLOURS = list(
+    dict.fromkeys(_INKS + [bg for bg, _ in ROLE_COLOURS.values()] + [c for c, _ in BOX_INKS.values()])
+)
 _INDEX = {c: i for i, c in enumerate(PALETTE_COLOURS)}
+PICTURE_COLOURS = 256 - len(PALETTE_COLOURS)  # a photo is quantised into the rest of the GIF's palette
 
 
-def _palette() -> list[int]:
-    flat = [v for c in PALETTE_COLOURS for v in ImageColor.getrgb(c)]
+def _palette(picture_palette: list[int] = ()) -> list[int]:
+    flat = [v for c in PALETTE_COLOURS for v in ImageColor.getrgb(c)] + list(picture_palette)
     return flat + [0] * (768 - len(flat))
+
+
+def _quantised_pictures(trace: dict) -> tuple[list[np.ndarray], list[int]]:
+    """Each picture of the trace as palette indices into one shared palette after the app's colours.
+
+    The pictures are quantised together (side by side) so that they share PICTURE_COLOURS entries.
+    """
+    images = [
+        Image.open(io.BytesIO(base64.b64decode(p["src"].split(",", 1)[1]))).convert("RGB")
+        for p in trace.get("pictures", [])
+    ]
+    if not images:
+        return [], []
+    strip = Image.new("RGB", (sum(i.width for i in images), max(i.height for i in images)))
+    x = 0
+    for i in images:
+        strip.paste(i, (x, 0))
+        x += i.width
+    quantised = strip.quantize(colors=PICTURE_COLOURS, method=Image.Quantize.MEDIANCUT)
+    indices = np.asarray(quantised, dtype=np.uint8) + len(PALETTE_COLOURS)
+    out, x = [], 0
+    for i in images:
+        out.append(indices[: i.height, x : x + i.width])
+        x += i.width
+    return out, quantised.getpalette()[: 3 * PICTURE_COLOURS]
 
 
 class _Layout:
@@ -41,6 +80,7 @@ class _Layout:
         self.items = []  # (kind, x, y, payload)
         self.font_size = font_size
         self.trace = trace
+        self.pictures, self.picture_palette = _quantised_pictures(trace)
         width, y = self._rows(trace["rows"], pad, pad)
         self.text_y = y
         self.width = max(width + pad, 900)
@@ -61,6 +101,11 @@ class _Layout:
                     caption = self.caption_font.getlength(self.trace["grids"][item]["c"])
                     x += max(w * self.cell, round(caption)) + self.gap
                     row_h = max(row_h, round(self.font_size * 1.1) + h * self.cell)
+                elif isinstance(item, dict) and "pic" in item:
+                    picture = self.trace["pictures"][item["pic"]]
+                    self.items.append(("pic", x, y, item["pic"]))
+                    x += picture["w"] + self.gap
+                    row_h = max(row_h, round(self.font_size * 1.1) + picture["h"])
                 elif isinstance(item, dict) and "stack" in item:
                     stack_right, stack_bottom = self._rows(item["stack"], x, y)
                     x, row_h = stack_right, max(row_h, stack_bottom - y - self.gap)
@@ -81,11 +126,23 @@ class _Layout:
 
 def _draw(layout: _Layout, trace: dict, texts, windows, step: dict) -> Image.Image:
     image = Image.new("P", layout.size, _INDEX["#ffffff"])
-    image.putpalette(_palette())
+    image.putpalette(_palette(layout.picture_palette))
     draw = ImageDraw.Draw(image)
     draw.fontmode = "1"  # palette image: crisp text, no anti-aliasing colours
     fs = layout.font.size
+    shown_boxes = {p: flat for p, flat in step.get("x", [])}
     for kind, x, y, item in layout.items:
+        if kind == "pic":
+            picture = trace["pictures"][item]
+            draw.text((x, y), picture["c"], font=layout.caption_font, fill=_INDEX["#111111"])
+            top = y + round(fs * 1.1)
+            image.paste(Image.fromarray(layout.pictures[item], mode="P"), (x, top))
+            flat = shown_boxes.get(item, [])
+            for box, style in zip(flat[::2], flat[1::2], strict=True):
+                colour, width = BOX_INKS[style]
+                x1, y1, x2, y2 = picture["b"][box]
+                draw.rectangle((x + x1, top + y1, x + x2, top + y2), outline=_INDEX[colour], width=width)
+            continue
         if kind == "op":
             text = item if isinstance(item, str) else (step.get("o") or {}).get(item["op"], "")
             draw.text((x + fs * 0.8, y), text, font=layout.font, fill=_INDEX["#111111"], anchor="mm")

@@ -119,6 +119,7 @@ export default function ({ data, parentElement }) {
   const base = []; // base[g][r][c] = role class
   const texts = trace.grids.map((g) => g.v.map((row) => row.slice()));
   const ops = {};
+  const pictures = []; // pictures[p] = {rects: [svg rect], tags: [svg text], image: HTMLImageElement}
   trace.grids.forEach((g, gi) => {
     base[gi] = g.v.map((row, r) => row.map((_, c) => "cl-" + (typeof g.r === "string" ? g.r : g.r[r][c])));
   });
@@ -143,6 +144,8 @@ export default function ({ data, parentElement }) {
         line.appendChild(box);
       } else if (typeof item === "string") {
         line.appendChild(el("div", "cl-op", item));
+      } else if (item.pic !== undefined) {
+        line.appendChild(pictureBox(item.pic));
       } else if (item.stack) {
         const column = el("div", "cl-stack");
         for (const sub of item.stack) addRow(sub, column);
@@ -152,6 +155,56 @@ export default function ({ data, parentElement }) {
       }
     }
     parent.appendChild(line);
+  };
+  // A photo with boxes over it (object detection): an SVG whose rectangles each step shows or hides.
+  function pictureBox(index) {
+    const p = trace.pictures[index];
+    const NS = "http://www.w3.org/2000/svg";
+    const box = el("div", "cl-matrix cl-picture");
+    box.dataset.picture = p.n;
+    box.appendChild(el("div", "cl-caption", p.c));
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${p.w} ${p.h}`);
+    svg.setAttribute("width", p.w);
+    svg.classList.add("cl-picture-svg");
+    const img = document.createElementNS(NS, "image");
+    img.setAttribute("href", p.src);
+    img.setAttribute("width", p.w);
+    img.setAttribute("height", p.h);
+    svg.appendChild(img);
+    const rects = [];
+    const tags = [];
+    p.b.forEach(([x1, y1, x2, y2], k) => {
+      const r = document.createElementNS(NS, "rect");
+      r.setAttribute("x", x1);
+      r.setAttribute("y", y1);
+      r.setAttribute("width", Math.max(0.5, x2 - x1));
+      r.setAttribute("height", Math.max(0.5, y2 - y1));
+      r.setAttribute("class", "bx bx-off");
+      svg.appendChild(r);
+      rects.push(r);
+      const tag = document.createElementNS(NS, "text");
+      tag.setAttribute("x", x1 + 2);
+      tag.setAttribute("y", Math.max(11, y1 - 3));
+      tag.setAttribute("class", "bx-tag bx-off");
+      tag.textContent = p.l[k] || "";
+      svg.appendChild(tag);
+      tags.push(tag);
+    });
+    box.appendChild(svg);
+    const image = new Image();
+    image.src = p.src; // for the PNG export, which draws on a canvas
+    pictures[index] = { rects, tags, image, svg };
+    return box;
+  }
+  const boxStyles = (s) => {
+    const out = new Map(); // picture -> Map(box -> style)
+    for (const [pi, flat] of s.x || []) {
+      const m = new Map();
+      for (let k = 0; k < flat.length; k += 2) m.set(flat[k], flat[k + 1]);
+      out.set(pi, m);
+    }
+    return out;
   };
   for (const row of trace.rows) addRow(row, body);
   root.appendChild(body);
@@ -173,6 +226,14 @@ export default function ({ data, parentElement }) {
     for (; applied < upTo; applied++) for (const [g, r, c, t] of steps[applied].s) texts[g][r][c] = t;
   };
   const shown = trace.grids.map((g) => g.v.map((row) => row.map(() => null)));
+  // Predict mode (ui/stepper_predict.js): its switch, answer box and score; update() runs after each render.
+  const predict = predictMode({
+    trace, labels, state, old, root, bar, tools, cells, shown, texts, ops, note, code, bPlay,
+    render: () => render(),
+    stop: () => stop(),
+    refit: () => fit(),
+    view: () => bringIntoView(),
+  });
 
   function render() {
     const i = state.step;
@@ -200,6 +261,20 @@ export default function ({ data, parentElement }) {
       }
     });
     for (const [id, e] of Object.entries(ops)) e.textContent = (s.o && s.o[id]) || "";
+    const styles = boxStyles(s);
+    pictures.forEach((pic, pi) => {
+      if (!pic) return;
+      const m = styles.get(pi) || new Map();
+      pic.rects.forEach((r, k) => {
+        const style = m.get(k);
+        r.setAttribute("class", style ? "bx bx-" + style : "bx bx-off");
+        const named = style === "taken" || style === "kept" || style === "object";
+        pic.tags[k].setAttribute("class", named ? "bx-tag bx-tag-" + style : "bx-tag bx-off");
+      });
+      // SVG draws in document order: kept boxes, then the one taken, go on top of the others
+      for (const top of ["kept", "object", "taken"])
+        for (const [k, style] of m) if (style === top) pic.svg.append(pic.rects[k], pic.tags[k]);
+    });
     code.textContent = s.t || "";
     code.style.display = s.t ? "" : "none";
     note.textContent = s.n || "";
@@ -216,6 +291,7 @@ export default function ({ data, parentElement }) {
     root.dataset.playing = timer ? "true" : "false";
     for (const [s2, b] of Object.entries(speedButtons)) b.classList.toggle("stp-on", s2 === state.speed);
     root.dataset.speed = state.speed;
+    predict.update(i);
   }
 
   function writeUrl() {
@@ -252,7 +328,7 @@ export default function ({ data, parentElement }) {
 
   function togglePlay() {
     if (timer) return stop();
-    if (n === 1) return;
+    if (n === 1 || !predict.playable()) return;
     if (state.step >= n) go(1);
     timer = setTimeout(tick, SPEEDS[state.speed] * 1000);
     render();
@@ -308,6 +384,22 @@ export default function ({ data, parentElement }) {
       ctx.fillText(e.textContent, x, r.top + r.height / 2 - box.top);
     };
     for (const e of body.querySelectorAll(".cl-caption")) text(e, "left");
+    pictures.forEach((pic) => {
+      if (!pic) return;
+      const r = pic.svg.getBoundingClientRect();
+      const k = r.width / pic.svg.viewBox.baseVal.width;
+      ctx.drawImage(pic.image, r.left - box.left, r.top - box.top, r.width, r.height);
+      pic.rects.forEach((rect) => {
+        const st = getComputedStyle(rect);
+        if (st.display === "none") return;
+        ctx.strokeStyle = st.stroke;
+        ctx.lineWidth = parseFloat(st.strokeWidth) || 2;
+        ctx.setLineDash(st.strokeDasharray && st.strokeDasharray !== "none" ? [6, 4] : []);
+        const b = rect.getBBox();
+        ctx.strokeRect(r.left - box.left + b.x * k, r.top - box.top + b.y * k, b.width * k, b.height * k);
+        ctx.setLineDash([]);
+      });
+    });
     for (const e of body.querySelectorAll(".cl-op")) text(e, "center");
     for (const td of body.querySelectorAll("td")) {
       const r = td.getBoundingClientRect();
@@ -435,6 +527,7 @@ export default function ({ data, parentElement }) {
   const dispose = () => {
     clearTimeout(timer);
     observer.disconnect();
+    predict.dispose();
     root.remove();
     parentElement.__cnnlabDispose = null;
   };

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from cnnlab.steps import ChannelConvStep, ConvStep, PoolStep, TransposedConvStep, UnpoolStep, fmt
-from ui.trace import Frame, Grid, encode
+from ui.trace import Frame, Grid, Prediction, encode
 
 Translate = Callable[..., str]
 MAX_TERMS = 27  # a 5×5 kernel's sum in full; longer sums are shortened around '…' (nobody reads 144 products)
@@ -55,6 +55,7 @@ def conv_trace(
             values={2: _progress(s)},
             line=s.expression(max_terms=MAX_TERMS),
             note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
+            predict=Prediction([(2, s.out_row, s.out_col)], s.value),
         )
         for s in steps
     )
@@ -92,6 +93,7 @@ def rgb_trace(
             line=f"{sums} + ({fmt(s.bias)}) = {fmt(s.pre_activation)}\n{act}({fmt(s.pre_activation)}) = {fmt(s.value)}",
             note=t("conv.step.cell", row=s.out_row + 1, col=s.out_col + 1),
             ops={f"sum{c}": fmt(v) for c, v in enumerate(s.channel_sums)},
+            predict=Prediction([(out, s.out_row, s.out_col)], s.value),
         )
 
     return encode(grids, rows, (frame(s) for s in steps))
@@ -123,6 +125,7 @@ def pool_trace(
             values={1: _progress(s)},
             line=line(s),
             note=t(f"pool.step.{mode}", row=s.out_row + 1, col=s.out_col + 1),
+            predict=Prediction([(1, s.out_row, s.out_col)], s.value),
         )
         for s in steps
     )
@@ -155,6 +158,7 @@ def scatter_trace(
     if padding:
         grids.append(Grid("output", t("tconv.cropped"), np.zeros((out_h, out_w)), "output"))
         rows[1] += ["→", 4]
+    asked = _scatter_cells(steps, w)
 
     def frame(s: TransposedConvStep) -> Frame:
         values = {2: s.contribution, 3: s.canvas}
@@ -167,13 +171,66 @@ def scatter_trace(
                 "tconv.scatter.step",
                 row=s.in_row + 1,
                 col=s.in_col + 1,
-                value=f"{s.value:g}",
+                value=float(s.value),  # a number: the translator writes it the language's way
                 top=s.top + 1,
                 left=s.left + 1,
             ),
+            predict=_scatter_prediction(s, *asked[s.index], padding, (out_h, out_w)),
         )
 
     return encode(grids, rows, (frame(s) for s in steps), final)
+
+
+def _scatter_cells(
+    steps: Sequence[TransposedConvStep], w: np.ndarray
+) -> list[tuple[tuple[int, int], list[tuple[float, float]]]]:
+    """Per step, the canvas cell predict mode asks and the (input, weight) products that sum to it.
+
+    The cell is one that this step's copy finishes (no later copy reaches it, so its value after this step is
+    the final result there; the copy's top-left cell always qualifies): among those, the one that sums the
+    most products, then a non-zero one, then the first in reading order.
+    """
+    kh, kw = w.shape
+    products: dict[tuple[int, int], list[tuple[float, float]]] = {}  # canvas cell -> every (input, weight) added
+    last: dict[tuple[int, int], int] = {}  # canvas cell -> the last step whose copy reaches it
+    for s in steps:
+        for a in range(kh):
+            for b in range(kw):
+                products.setdefault((s.top + a, s.left + b), []).append((s.value, float(w[a, b])))
+                last[(s.top + a, s.left + b)] = s.index
+    asked = []
+    for s in steps:
+        done = [
+            (s.top + a, s.left + b) for a in range(kh) for b in range(kw) if last[(s.top + a, s.left + b)] == s.index
+        ]
+        cell = max(done, key=lambda rc: (len(products[rc]), s.canvas[rc] != 0, -rc[0], -rc[1]))
+        asked.append((cell, products[cell]))
+    return asked
+
+
+def _scatter_prediction(
+    s: TransposedConvStep,
+    cell: tuple[int, int],
+    products: list[tuple[float, float]],
+    padding: int,
+    out_shape: tuple[int, int],
+) -> Prediction:
+    """Ask the canvas cell `cell`; with padding the same cell in the cropped result, when kept, is hidden too."""
+    cells = [(3, *cell)]
+    r, c = cell[0] - padding, cell[1] - padding
+    if padding and 0 <= r < out_shape[0] and 0 <= c < out_shape[1]:
+        cells.append((4, r, c))
+    value = float(s.canvas[cell])
+    return Prediction(cells, value, line=_sum_line(products, value))
+
+
+def _sum_line(products: Sequence[tuple[float, float]], value: float) -> str:
+    """'x·w + x·w + … = value' as ConvStep.expression writes it, long sums shortened around '…'."""
+    terms = [f"{fmt(x)}·{fmt(w)}" for x, w in products]
+    if len(terms) > MAX_TERMS:
+        head, tail = MAX_TERMS - MAX_TERMS // 3, MAX_TERMS // 3
+        terms = [*terms[:head], f"… ({len(terms) - head - tail})", *terms[len(terms) - tail :]]
+    return f"{' + '.join(terms)} = {fmt(value)}"
 
 
 def unpool_trace(
@@ -189,7 +246,13 @@ def unpool_trace(
             windows={0: [(s.in_row, s.in_col)], 1: [(s.out_row, s.out_col)]},
             values={1: s.output},
             line=f"{s.flat_index} = {s.out_row} · {s.output.shape[1]} + {s.out_col}",  # flat index = row · W + col
-            note=t("unpool.step", value=fmt(s.value), index=s.flat_index, row=s.out_row + 1, col=s.out_col + 1),
+            note=t("unpool.step", value=float(s.value), index=s.flat_index, row=s.out_row + 1, col=s.out_col + 1),
+            # the value is known (it is the pooled one): what to predict is where it goes
+            predict=Prediction(
+                [(1, s.out_row, s.out_col)],
+                kind="where",
+                question=t("unpool.predict", value=float(s.value), index=s.flat_index),
+            ),
         )
         for s in steps
     )

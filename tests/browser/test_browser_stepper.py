@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from cnnlab.i18n import translator
 from cnnlab.presets import conv_presets, transposed_presets
 from tests.browser.conftest import wait_idle
 
@@ -217,4 +218,6 @@ def test_every_page_has_a_copy_link_and_charts_download_as_png(page, server_url)
     assert "/activations" in page.evaluate("navigator.clipboard.readText()")
     chart = page.locator(".js-plotly-plot").first
     chart.hover()
-    assert chart.locator(".modebar-btn[data-title='Download plot as a PNG']").count() == 1
+    # Plotly's toolbar speaks the page's language too: 'Descarcă graficul ca PNG'
+    title = translator("ro")("plotly.download_png")
+    assert title != "Download plot as a PNG" and chart.locator(f".modebar-btn[data-title='{title}']").count() == 1

@@ -11,7 +11,9 @@ choice answer is the 0-based position in `choices`.
 
 from __future__ import annotations
 
+import math
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -45,8 +47,9 @@ from cnnlab.arithmetic import (
     same_padding,
     transposed_conv_output_size,
 )
-from cnnlab.errors import LessonInputError
+from cnnlab.errors import LessonInputError, Verbatim
 from cnnlab.filters import KERNELS, filter_image
+from cnnlab.matrices import parse_matrix
 from cnnlab.presets import worked_examples
 from cnnlab.steps import (
     ConvStep,
@@ -628,6 +631,162 @@ def _nms(rng: random.Random) -> dict[str, Any]:
     return _parts(("quiz.detection.nms.prompt", {"threshold": threshold}), kept, "indices", steps, inputs=inputs)
 
 
+# --- architectures, feature maps, segmentation --------------------------------------------------
+
+
+def _bottleneck_question(rng: random.Random) -> dict[str, Any]:
+    size, channels = rng.choice([7, 14, 28]), rng.choice([192, 256, 480, 512, 832])
+    reduced, out_channels = rng.choice([16, 24, 32, 48, 64]), rng.choice([32, 48, 64, 96, 128])
+    kernel, ask = rng.choice([3, 5]), rng.choice(["direct", "bottleneck"])
+    b = bottleneck_comparison(size, channels, out_channels, reduced, kernel)
+    values = {"kernel": kernel, "channels": channels, "out_channels": out_channels}
+    reduction = {"reduced": reduced, "reduce": b.reduce_params, "conv": b.conv_params, "params": b.bottleneck_params}
+    solution: list[Text] = [
+        ("quiz.step.bottleneck_direct.general", {**values, "params": b.direct_params}),
+        ("quiz.step.bottleneck_reduced.general", {**values, **reduction}),
+    ]
+    answer = b.direct_params if ask == "direct" else b.bottleneck_params
+    asked = {"size": size, **values} | ({"reduced": reduced} if ask == "bottleneck" else {})
+    prompt = (f"quiz.architectures.bottleneck.prompt.{ask}", asked)
+    return _parts(prompt, answer, "int", solution, inputs={})
+
+
+def _gap_question(rng: random.Random) -> dict[str, Any]:
+    size, channels = rng.choice([4, 6, 7, 8, 13, 14]), rng.choice([256, 512, 1024, 2048])
+    outputs = rng.choice([10, 100, 1000, 1024, 4096])
+    parameters = dense_head_weights(size, size, channels, outputs)
+    inputs_count = dense_head_weights(size, size, channels, 1, bias=False)
+    # sizes as text: '7×7×1024', not the '7×7×1,024' a count would get in English
+    values = {"size": size, "channels": str(channels), "outputs": str(outputs)}
+    gap = {**values, "parameters": dense_head_weights(1, 1, channels, outputs)}
+    del gap["size"]
+    solution: list[Text] = [
+        ("quiz.step.dense_head", {**values, "inputs": inputs_count, "parameters": parameters}),
+        ("quiz.step.gap_head", gap),
+    ]
+    return _parts(("quiz.architectures.gap.prompt", values), parameters, "int", solution, inputs={})
+
+
+def _yolo_question(rng: random.Random) -> dict[str, Any]:
+    grid, boxes, classes = rng.choice([5, 7, 9, 13]), rng.choice([1, 2, 3, 5]), rng.choice([1, 3, 10, 20, 80])
+    shape = yolo_output_shape(grid, boxes, classes)
+    values = {"grid": grid, "boxes": boxes, "classes": classes}
+    solution: list[Text] = [("quiz.step.yolo", {**values, "depth": shape[-1]})]
+    return _parts(("quiz.architectures.yolo.prompt", values), shape, "shape", solution, inputs={})
+
+
+NETWORKS = {"alexnet.imagenet": "AlexNet", "vgg16.imagenet": "VGG16"}  # registry name -> name in the prompt
+
+
+def _network_layer(rng: random.Random, kinds: tuple[str, ...]) -> tuple[str, int, tuple[int, ...], Any]:
+    """(network, input size, the layer's input shape (C, H, W), its cnnlab.features.ArchitectureRow) for a
+    conv (or pool) layer of a torchvision network, as the feature-maps lesson's architecture table lists it."""
+    from cnnlab.features import architecture_table  # imported here: it brings the model registry
+
+    network, size = rng.choice(list(NETWORKS)), rng.choice([224, 224, 192, 256, 320])
+    table = architecture_table(network, size)
+    shapes = [(3, size, size)] + [row.output_shape for row in table]  # shapes[i] is the input of table[i]
+    index = rng.choice([i for i, row in enumerate(table) if row.kind in kinds])
+    return network, size, shapes[index], table[index]
+
+
+def _layer_values(network: str, size: int, shape: tuple[int, ...], row) -> dict[str, Any]:
+    return {
+        "network": NETWORKS[network],
+        "layer": row.layer,
+        "kernel": int(row.kernel),
+        "stride": int(row.stride),
+        "padding": int(row.padding),
+        "channels": shape[0],
+        "height": shape[1],
+        "out_channels": row.output_shape[0],
+        "image": size,
+    }
+
+
+def _layer_shape(rng: random.Random) -> dict[str, Any]:
+    network, size, shape, row = _network_layer(rng, ("conv", "pool"))
+    values = _layer_values(network, size, shape, row)
+    k, s, p = values["kernel"], values["stride"], values["padding"]
+    e = explain_conv_output_size(shape[1], k, s, p)  # max pooling has the same formula, with D = 1
+    solution = _conv_size_steps(e) if row.kind == "conv" else _pool_size_steps(shape[1], k, s, p)
+    c_out = row.output_shape[0]
+    solution.append((f"quiz.step.layer_channels.{row.kind}", {"channels": c_out}))
+    answer = (c_out, *row.output_shape[1:])
+    if row.kind == "pool":
+        del values["out_channels"]
+    return _parts((f"quiz.features.layer_shape.prompt.{row.kind}", values), answer, "shape", solution, inputs={})
+
+
+def _layer_parameters(rng: random.Random) -> dict[str, Any]:
+    network, size, shape, row = _network_layer(rng, ("conv",))
+    values = {
+        "network": NETWORKS[network],
+        "layer": row.layer,
+        "kernel": int(row.kernel),
+        "channels": shape[0],
+        "out_channels": row.output_shape[0],
+    }
+    weights = conv_parameters(shape[0], row.output_shape[0], values["kernel"], bias=False)
+    step_values = {"kernel": values["kernel"], "in_channels": shape[0], "out_channels": row.output_shape[0]}
+    solution: list[Text] = [
+        ("quiz.convolution.parameters.step.weights", {**step_values, "weights": weights}),
+        (
+            "quiz.convolution.parameters.step.bias",
+            {"weights": weights, "out_channels": row.output_shape[0], "total": row.parameters},
+        ),
+    ]
+    return _parts(("quiz.features.layer_parameters.prompt", values), row.parameters, "int", solution, inputs={})
+
+
+def _pool_size_steps(size: int, kernel: int, stride: int, padding: int) -> list[Text]:
+    numerator = size + 2 * padding - kernel
+    out = pool_output_size(size, kernel, stride, padding)
+    values = {"size": size, "kernel": kernel, "stride": stride, "padding": padding}
+    steps: list[Text] = [
+        ("quiz.step.pool_size.formula", values),
+        ("quiz.step.floor", {"numerator": numerator, "stride": stride, "quotient": numerator // stride, "output": out}),
+    ]
+    if numerator % stride:
+        steps.append(("quiz.step.inexact", {"numerator": numerator, "stride": stride, "remainder": numerator % stride}))
+    return steps
+
+
+@cache
+def _unet_levels(depth: int, width: int, size: int) -> tuple:
+    """cnnlab.unet.level_shapes of a U-Net on a 3 × size × size picture (built on the meta device; ~50 ms)."""
+    import torch  # imported here, like the U-Net: only this kind builds one
+
+    from cnnlab.unet import UNet, level_shapes
+
+    with torch.device("meta"):
+        model = UNet(3, 2, depth, width)
+    return tuple(level_shapes(model, size, size))
+
+
+def _unet_level(rng: random.Random) -> dict[str, Any]:
+    depth, width = rng.randint(2, 4), rng.choice([8, 16, 32, 64])
+    size = 2**depth * rng.randint(max(2, 32 // 2**depth), 256 // 2**depth)
+    rows = [r for r in _unet_levels(depth, width, size) if r.stage != "output"]
+    row = rng.choice([r for r in rows if r.level > 0 or r.stage == "up"])  # level-0 'down' keeps the size
+    level = row.level
+    channels, side = width * 2**level, size // 2**level
+    solution: list[Text] = [
+        (
+            "quiz.step.unet_down",
+            {"level": level, "width": width, "channels": channels, "size": size, "side": side, "factor": 2**level},
+        )
+    ]
+    if row.stage == "up":
+        below = {"below_channels": 2 * channels, "below_side": side // 2}
+        solution.append(
+            ("quiz.step.unet_up", {**below, "channels": channels, "side": side, "joined": 2 * channels, "level": level})
+        )
+    values = {"depth": depth, "width": width, "size": size, "level": level}
+    prompt = (f"quiz.segmentation.unet_level.prompt.{row.stage}", values)
+    return _parts(prompt, row.shape, "shape", solution, inputs={})
+
+
 # Left out: W13 (formulas without numbers: the transposed output-size questions ask it) and
 # W19 (a timing fact, nothing to compute).
 
@@ -851,6 +1010,37 @@ WORKED: dict[str, Callable[[str, random.Random], dict[str, Any]]] = {
 
 _Generator = Callable[[random.Random], dict[str, Any]]
 
+
+def _error_reduction(rng: random.Random) -> dict[str, Any]:
+    """The notes' (003) error reduction of a change (augmentation): (E_old − E_new) / E_old, in percent.
+
+    E_old and the reduction are chosen so that the answer has one decimal, as the notes' 59.4 %.
+    """
+    from cnnlab.training import error_reduction  # imported here: the training engine is large
+
+    old = rng.choice([0.1, 0.2, 0.25, 0.4, 0.5])
+    new = round(old * (1 - rng.randrange(100, 900) / 1000), 6)
+    reduction = round(100 * error_reduction(old, new), 6)
+    shown = {"old": _num(old), "new": _num(new)}
+    steps: list[Text] = [
+        ("quiz.step.error_reduction", {**shown, "diff": _num(round(old - new, 6)), "reduction": _num(reduction)})
+    ]
+    prompt = ("quiz.training.error_reduction.prompt", shown)
+    return _parts(prompt, reduction, "float", steps, inputs={}, tolerance=0.04)
+
+
+def _training_steps(rng: random.Random) -> dict[str, Any]:
+    """How many optimiser steps a training makes: ceil(pictures / batch) per epoch, times the epochs."""
+    from cnnlab.training import BATCH, MAX_STEPS, steps_per_epoch
+
+    pictures = rng.randrange(100, 3001, 50)
+    per_epoch = steps_per_epoch(pictures)
+    epochs = rng.randrange(2, max(2, min(30, MAX_STEPS // per_epoch)) + 1)  # within the page's cap on steps
+    shown = {"pictures": pictures, "batch": BATCH, "epochs": epochs}
+    steps: list[Text] = [("quiz.step.training_steps", {**shown, "per_epoch": per_epoch, "total": per_epoch * epochs})]
+    return _parts(("quiz.training.steps.prompt", shown), per_epoch * epochs, "int", steps, inputs={})
+
+
 GENERATORS: dict[str, dict[str, _Generator]] = {
     "convolution": {
         "output_size": _conv_output_size,
@@ -869,8 +1059,33 @@ GENERATORS: dict[str, dict[str, _Generator]] = {
     "edges": {"sobel": _sobel},
     "activations": {"range": _activation_range},
     "detection": {"iou": _iou, "nms": _nms},
+    "architectures": {
+        "lenet": lambda rng: _worked_lenet("W15", rng),
+        "bottleneck": _bottleneck_question,
+        "gap": _gap_question,
+        "yolo": _yolo_question,
+    },
+    "features": {"layer_shape": _layer_shape, "layer_parameters": _layer_parameters},
+    "segmentation": {"unet_level": _unet_level, "transposed_output_size": _transposed_output_size},
+    "instances": {"iou": _iou, "nms": _nms},
+    "training": {"error_reduction": _error_reduction, "training_steps": _training_steps},
     "worked": {example_id: (lambda rng, e=example_id: WORKED[e](e, rng)) for example_id in WORKED},
 }
+
+
+WORKED_BY_LESSON = {  # the notes' worked examples each lesson page reproduces (README's lesson table)
+    "convolution": ("W1", "W2", "W3", "W4", "W12", "W17"),
+    "edges": ("W6",),
+    "pooling": ("W5", "W7", "W8"),
+    "transposed_convolution": ("W9", "W10", "W11"),
+    "features": ("W16",),
+    "architectures": ("W14", "W15", "W16", "W18"),
+}
+
+
+def worked_for(lesson: str) -> list[str]:
+    """The worked examples (kinds of the 'worked' lesson) that belong to `lesson`'s page."""
+    return list(WORKED_BY_LESSON.get(lesson, ()))
 
 
 def lessons() -> dict[str, list[str]]:
@@ -892,6 +1107,27 @@ def question(lesson: str, seed: int, kind: str | None = None) -> Question:
     return Question(lesson=lesson, kind=kind, seed=seed, **parts)
 
 
+_SHARED_KIND_NAMES = {  # kinds that several lessons ask in their own way: the label says which
+    ("convolution", "output_size"): "conv_output_size",
+    ("transposed_convolution", "output_size"): "transposed_output_size",
+    ("pooling", "output_size"): "pool_output_size",
+    ("convolution", "cell"): "conv_cell",
+    ("transposed_convolution", "cell"): "transposed_cell",
+}
+
+
+def kind_label(lesson: str, kind: str) -> Text:
+    """What a kind asks, for a menu: ('quiz.kind.unpool', {}); a worked example is its id ('W7')."""
+    if lesson == "worked":
+        return ("quiz.kind.worked", {"id": kind})
+    return (f"quiz.kind.{_SHARED_KIND_NAMES.get((lesson, kind), kind)}", {})
+
+
+def lesson_label(lesson: str) -> Text:
+    """The lesson's name, for a menu: ('quiz.lesson.pooling', {})."""
+    return (f"quiz.lesson.{lesson}", {})
+
+
 def worked_question(example_id: str, seed: int = 0) -> Question:
     """A worked example of the notes ('W1') as a question; the seed matters only where the
     example leaves a number open (W12's M_in, W17's N) or has several parts."""
@@ -908,7 +1144,14 @@ def _number(value) -> float:
     return float(value)
 
 
+# 576,000 · 576.000 · 576 000 · 576'000: digits in groups of three, one separator throughout
+_GROUPED = re.compile(r"[-−]?\d{1,3}([,.'\s\u00a0\u202f])\d{3}(?:\1\d{3})*")
+
+
 def _integer(value) -> int:
+    """A whole number as typed; thousands separators of any language are allowed ('61,100,840')."""
+    if isinstance(value, str) and _GROUPED.fullmatch(value.strip()):
+        value = re.sub(r"[,.'\s\u00a0\u202f]", "", value.strip())
     number = _number(value)
     if not number.is_integer():
         raise ValueError(value)
@@ -964,3 +1207,49 @@ def check(q: Question, answer) -> bool:
         return bool(_CHECKS[q.answer_type](q, answer))
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _parts_of(text: str) -> list[str]:
+    """'1, 3' · '1 3' · '7 × 7 × 30' · '7x7x30' -> the numbers' texts (empty pieces dropped)."""
+    for separator in (",", ";", "×", "x", "X", "*"):
+        text = text.replace(separator, " ")
+    return text.split()
+
+
+def read_answer(q: Question, typed):
+    """What a student typed, in the form check() takes, or LessonInputError with a catalog key when it
+    cannot be read as an answer of q.answer_type (then it is neither right nor wrong: the page says why).
+
+    int, float, indices, shape, matrix: text; choice: an index or None; cell: (row, col).
+    """
+    if typed is None or (isinstance(typed, str) and not typed.strip()):
+        raise LessonInputError("quiz.error.choice" if q.answer_type == "choice" else "quiz.error.empty")
+    if q.answer_type == "matrix":
+        return parse_matrix(typed)
+    if q.answer_type == "cell" and any(v is None for v in typed):  # a row or a column left empty
+        raise LessonInputError("quiz.error.empty")
+    if q.answer_type in ("choice", "cell"):
+        return typed
+    text = str(typed).strip()
+    shown = Verbatim(text)
+    if q.answer_type == "int" and _GROUPED.fullmatch(text):  # 536,875,008: no decimal number has two commas
+        return _integer(text)
+    if q.answer_type in ("int", "float"):
+        try:
+            value = _number(text)
+        except (TypeError, ValueError):
+            raise LessonInputError("quiz.error.number", value=shown) from None
+        if not math.isfinite(value):
+            raise LessonInputError("quiz.error.number", value=shown)
+        if q.answer_type == "int":
+            if not value.is_integer():
+                raise LessonInputError("quiz.error.whole", value=shown)
+            return int(value)
+        return value
+    try:
+        numbers = tuple(_integer(part) for part in _parts_of(text))
+    except (TypeError, ValueError):
+        numbers = ()
+    if not numbers:
+        raise LessonInputError(f"quiz.error.{q.answer_type}", value=shown)
+    return numbers

@@ -1,6 +1,7 @@
 """cnnlab.quiz: every kind's answer against torch on many seeds, determinism, check(), catalog keys."""
 
 import dataclasses
+import functools
 import json
 import random
 import string
@@ -13,6 +14,7 @@ import torchvision.ops
 
 from cnnlab import quiz
 from cnnlab.assets import ASSETS
+from cnnlab.errors import LessonInputError
 from cnnlab.presets import worked_examples
 
 SEEDS = range(100)
@@ -53,6 +55,11 @@ def test_lessons_and_kinds():
         "edges",
         "activations",
         "detection",
+        "architectures",
+        "features",
+        "segmentation",
+        "instances",
+        "training",
         "worked",
     }
     assert LESSONS["convolution"] == ["output_size", "cell", "receptive_field", "parameters", "dense_vs_conv"]
@@ -173,8 +180,11 @@ def test_dense_vs_conv_weights_are_torchs():
 # --- transposed convolution ---------------------------------------------------------------------
 
 
-def test_transposed_output_size_is_torchs():
-    for q in questions("transposed_convolution", "output_size"):
+@pytest.mark.parametrize(
+    "lesson,kind", [("transposed_convolution", "output_size"), ("segmentation", "transposed_output_size")]
+)
+def test_transposed_output_size_is_torchs(lesson, kind):
+    for q in questions(lesson, kind):
         v = q.prompt[1]
         layer = torch.nn.ConvTranspose2d(1, 1, v["kernel"], v["stride"], v["padding"], v["output_padding"])
         assert q.answer == side(layer, v["size"]) >= 2
@@ -299,16 +309,18 @@ def test_activation_range_is_the_one_torch_takes():
 # --- detection ----------------------------------------------------------------------------------
 
 
-def test_iou_is_torchvisions():
-    for q in questions("detection", "iou"):
+@pytest.mark.parametrize("lesson", ["detection", "instances"])
+def test_iou_is_torchvisions(lesson):
+    for q in questions(lesson, "iou"):
         boxes = torch.tensor(q.inputs["boxes"], dtype=torch.float64)
         iou = torchvision.ops.box_iou(boxes[:1], boxes[1:])[0, 0].item()
         assert 0 < iou < 1 and q.answer == pytest.approx(iou, abs=1e-12)
         assert q.answer_type == "float" and q.tolerance == 0.01
 
 
-def test_nms_keeps_what_torchvision_keeps():
-    for q in questions("detection", "nms"):
+@pytest.mark.parametrize("lesson", ["detection", "instances"])
+def test_nms_keeps_what_torchvision_keeps(lesson):
+    for q in questions(lesson, "nms"):
         boxes = torch.tensor(q.inputs["boxes"], dtype=torch.float64)
         scores = torch.tensor(q.inputs["scores"], dtype=torch.float64)
         threshold = q.prompt[1]["threshold"]
@@ -318,6 +330,128 @@ def test_nms_keeps_what_torchvision_keeps():
         assert len(set(q.inputs["scores"])) == len(boxes)  # no tie decides the order
         ious = torchvision.ops.box_iou(boxes, boxes)[~torch.eye(len(boxes), dtype=torch.bool)]
         assert ((ious - threshold).abs() >= 0.05).all()  # an IoU estimated to 2 decimals decides the same
+
+
+# --- architectures, feature maps, segmentation --------------------------------------------------
+
+
+def test_bottleneck_weights_are_torchs():
+    asked = set()
+    for q in questions("architectures", "bottleneck"):
+        v, ask = q.prompt[1], q.prompt[0].rsplit(".", 1)[-1]
+        asked.add(ask)
+        k, c, out = v["kernel"], v["channels"], v["out_channels"]
+        with torch.device("meta"):
+            if ask == "direct":
+                layers = [torch.nn.Conv2d(c, out, k, padding=k // 2, bias=False)]
+            else:
+                r = v["reduced"]
+                layers = [torch.nn.Conv2d(c, r, 1, bias=False), torch.nn.Conv2d(r, out, k, padding=k // 2, bias=False)]
+            y = torch.nn.Sequential(*layers)(torch.zeros(1, c, v["size"], v["size"]))
+        assert y.shape[-1] == v["size"]  # padded: the map keeps its size, as the prompt says
+        assert q.answer == sum(layer.weight.numel() for layer in layers)
+    assert asked == {"direct", "bottleneck"}
+
+
+def test_dense_head_parameters_are_torchs():
+    for q in questions("architectures", "gap"):
+        v = q.prompt[1]
+        size, channels, outputs = v["size"], int(v["channels"]), int(v["outputs"])
+        with torch.device("meta"):
+            head = torch.nn.Linear(size * size * channels, outputs)
+            after_gap = torch.nn.Linear(channels, outputs)
+        assert q.answer == sum(p.numel() for p in head.parameters())
+        assert q.solution[-1][1]["parameters"] == sum(p.numel() for p in after_gap.parameters())
+
+
+def test_yolo_shape_is_the_reshaped_output_of_its_last_layer():
+    for q in questions("architectures", "yolo"):
+        v = q.prompt[1]
+        s, b, c = v["grid"], v["boxes"], v["classes"]
+        with torch.device("meta"):
+            out = torch.nn.Linear(16, s * s * (5 * b + c))(torch.zeros(1, 16)).reshape(s, s, -1)
+        assert q.answer == tuple(out.shape)
+
+
+def test_lenet_layers_are_the_notes():
+    notes = {row[0]: row[4] for row in worked_examples()["W15"]["rows"]}
+    for q in questions("architectures", "lenet", range(30)):
+        assert q.answer == notes[q.prompt[1]["layer"]]
+
+
+@functools.cache
+def torchvision_layers(network: str, size: int) -> dict[str, tuple]:
+    """'conv2' -> (module, input shape (C, H, W), output shape) of torchvision's network, counted here."""
+    build = {"AlexNet": torchvision.models.alexnet, "VGG16": torchvision.models.vgg16}[network]
+    with torch.device("meta"):
+        features = build().features
+        x = torch.zeros(1, 3, size, size)
+        layers, counts = {}, {"conv": 0, "pool": 0}
+        for module in features:
+            y = module(x)
+            kind = {torch.nn.Conv2d: "conv", torch.nn.MaxPool2d: "pool"}.get(type(module))
+            if kind:
+                counts[kind] += 1
+                layers[f"{kind}{counts[kind]}"] = (module, tuple(x.shape[1:]), tuple(y.shape[1:]))
+            x = y
+    return layers
+
+
+def test_layer_shapes_are_torchvisions():
+    pools = 0
+    for q in questions("features", "layer_shape"):
+        v = q.prompt[1]
+        module, shape_in, shape_out = torchvision_layers(v["network"], v["image"])[v["layer"]]
+        assert (v["channels"], v["height"], v["height"]) == shape_in
+        assert (v["kernel"], v["stride"], v["padding"]) == tuple(
+            p[0] if isinstance(p, tuple) else p for p in (module.kernel_size, module.stride, module.padding)
+        )
+        assert q.answer == shape_out
+        pools += isinstance(module, torch.nn.MaxPool2d)
+    assert 10 <= pools <= 90
+
+
+def test_layer_parameters_are_torchvisions():
+    for q in questions("features", "layer_parameters"):
+        v = q.prompt[1]
+        module, _, _ = torchvision_layers(v["network"], 224)[v["layer"]]  # parameters do not depend on the size
+        assert (v["channels"], v["out_channels"], v["kernel"]) == (
+            module.in_channels,
+            module.out_channels,
+            module.kernel_size[0],
+        )
+        assert q.answer == sum(p.numel() for p in module.parameters())
+
+
+@functools.cache
+def unet_shapes(depth: int, width: int, size: int) -> dict[tuple[str, int], tuple[int, ...]]:
+    """('down' | 'up', level) -> (C, H, W) after that block of cnnlab's UNet, caught by forward hooks."""
+    from cnnlab.unet import UNet
+
+    seen = {}
+
+    def keep(stage: str, level: int):
+        return lambda module, inputs, output: seen.__setitem__((stage, level), tuple(output.shape[1:]))
+
+    with torch.device("meta"):
+        model = UNet(3, 2, depth, width)
+        for level, block in enumerate(model.down):
+            block.register_forward_hook(keep("down", level))
+        for k, merge in enumerate(model.merge):
+            merge.register_forward_hook(keep("up", depth - 1 - k))
+        model(torch.zeros(1, 3, size, size))
+    return seen
+
+
+def test_unet_level_shapes_are_the_networks():
+    stages = set()
+    for q in questions("segmentation", "unet_level"):
+        v, stage = q.prompt[1], q.prompt[0].rsplit(".", 1)[-1]
+        stages.add(stage)
+        shapes = unet_shapes(v["depth"], v["width"], v["size"])
+        assert q.answer == shapes[("up" if stage == "up" else "down", v["level"])]
+        assert (stage == "bottom") == (v["level"] == v["depth"])
+    assert stages == {"down", "bottom", "up"}
 
 
 # --- the notes' worked examples -----------------------------------------------------------------
@@ -435,11 +569,91 @@ def test_check_reads_answers_as_typed():
     assert not any(quiz.check(nms, typed) for typed in ([1], [1, 2, 3], [1, 3, 3], [0, 2], "13", None))
 
 
+def test_thousands_separators_of_every_language_are_read():
+    q = dataclasses.replace(quiz.question("convolution", 0, "output_size"), answer=61_100_840)
+    for typed in ("61100840", "61,100,840", "61.100.840", "61 100 840", "61\u00a0100\u00a0840", "61\u202f100\u202f840"):
+        assert quiz.check(q, typed) and quiz.read_answer(q, typed) == 61_100_840, typed
+    for typed in ("61,100.840", "6,1100,840", "61,10,0840"):  # mixed or misplaced separators: not a grouping
+        assert not quiz.check(q, typed), typed
+
+
+def read_error(q: quiz.Question, typed) -> str | None:
+    try:
+        quiz.read_answer(q, typed)
+    except LessonInputError as err:
+        assert placeholders(ENGLISH[err.key]) == set(err.values)
+        return err.key
+    return None
+
+
+def test_read_answer_reads_what_students_type_and_explains_the_rest():
+    size = quiz.question("convolution", 0, "output_size")  # int
+    assert quiz.read_answer(size, " 7 ") == 7 and quiz.read_answer(size, "7.0") == 7
+    assert read_error(size, "") == read_error(size, "   ") == read_error(size, None) == "quiz.error.empty"
+    assert read_error(size, "seven") == read_error(size, "inf") == read_error(size, "nan") == "quiz.error.number"
+    assert read_error(size, "7.5") == read_error(size, "7,5") == "quiz.error.whole"
+    avg = next(q for q in questions("pooling", "avg_cell") if not float(q.answer).is_integer())  # float
+    assert quiz.read_answer(avg, "2,75") == quiz.read_answer(avg, "2.75") == 2.75
+    assert quiz.read_answer(avg, "−1,5") == -1.5
+    assert read_error(avg, "2.7.5") == "quiz.error.number"
+    nms = quiz.question("detection", 0, "nms")  # indices
+    assert quiz.read_answer(nms, "3, 1") == (3, 1) and quiz.read_answer(nms, "1 3;4") == (1, 3, 4)
+    assert read_error(nms, "one, three") == read_error(nms, ",") == read_error(nms, "1.5") == "quiz.error.indices"
+    yolo = quiz.worked_question("W18")  # shape
+    assert quiz.read_answer(yolo, "7 × 7 × 30") == quiz.read_answer(yolo, "7x7x30") == (7, 7, 30)
+    assert read_error(yolo, "big") == read_error(yolo, "× ×") == "quiz.error.shape"
+    w1 = quiz.worked_question("W1")  # matrix: the lesson pages' matrix reader and its messages
+    assert quiz.check(w1, quiz.read_answer(w1, "\n".join(" ".join(map(str, r)) for r in w1.answer)))
+    assert read_error(w1, "1 2\n3") == "matrix.error.ragged" and read_error(w1, "1 x") == "matrix.error.not_number"
+    sobel = quiz.question("edges", 0, "sobel")  # choice
+    assert read_error(sobel, None) == "quiz.error.choice" and quiz.read_answer(sobel, 2) == 2
+    unpool = quiz.question("pooling", 0, "unpool")  # cell
+    assert read_error(unpool, (None, 2)) == "quiz.error.empty" and quiz.read_answer(unpool, (1, 2)) == (1, 2)
+
+
+def test_nothing_typed_raises_anything_but_a_message():
+    rng = random.Random(0)
+    alphabet = "0123456789 ,.;:-−+×xX*eEinfa\u00a0\u202f'\n\t[]()_é中"
+    samples = {q.answer_type: q for lesson, kind in ALL_KINDS for q in questions(lesson, kind, range(2))}
+    assert set(samples) == set(quiz.ANSWER_TYPES)  # every kind of answer is tried
+    typed = [
+        "9" * 400,
+        "1e309",
+        "-0",
+        "0x10",
+        "1_000",
+        "½",
+        "٣",
+        *("".join(rng.choices(alphabet, k=rng.randint(1, 30))) for _ in range(400)),
+    ]
+    for q in samples.values():
+        if q.answer_type in ("choice", "cell"):
+            continue  # chosen from bounded widgets, never typed
+        for text in typed:
+            try:
+                value = quiz.read_answer(q, text)
+            except LessonInputError as err:
+                assert err.key in ENGLISH, err.key
+            else:
+                assert isinstance(quiz.check(q, value), bool)
+            assert isinstance(quiz.check(q, text), bool)
+
+
+def test_every_worked_example_is_asked_on_a_lesson_page():
+    on_pages = [example for lesson in LESSONS for example in quiz.worked_for(lesson)]
+    assert set(on_pages) == set(LESSONS["worked"])
+    assert all(lesson in LESSONS for lesson in quiz.WORKED_BY_LESSON)
+
+
 # --- texts --------------------------------------------------------------------------------------
 
 
-def placeholders(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+def placeholders(text: str | dict) -> set[str]:
+    """The fields of a catalog entry; of each plural form ({"one": ..., "other": ...}) alike."""
+    forms = text.values() if isinstance(text, dict) else [text]
+    found = [{field for _, field, _, _ in string.Formatter().parse(form) if field} for form in forms]
+    assert all(f == found[0] for f in found), text
+    return found[0]
 
 
 def texts(q: quiz.Question) -> list[quiz.Text]:
@@ -468,7 +682,47 @@ def test_message_fills_in_and_translates_nested_keys():
     assert all(quiz.message(step, t) for step in q.solution)
 
 
+def labels() -> list[quiz.Text]:
+    return [quiz.kind_label(lesson, kind) for lesson, kind in ALL_KINDS] + [quiz.lesson_label(n) for n in LESSONS]
+
+
+def test_every_kind_and_lesson_has_a_label():
+    for key, values in labels():
+        assert key in ENGLISH and placeholders(ENGLISH[key]) == set(values), key
+    shared = [quiz.kind_label(lesson, "output_size")[0] for lesson, kinds in LESSONS.items() if "output_size" in kinds]
+    assert len(shared) == len(set(shared)) == 3  # "output size" of which operation: each lesson says
+    assert quiz.kind_label("worked", "W7") == ("quiz.kind.worked", {"id": "W7"})
+
+
+READ_ERRORS = {"quiz.error.empty", "quiz.error.choice", "quiz.error.number", "quiz.error.whole"}
+READ_ERRORS |= {"quiz.error.indices", "quiz.error.shape"}
+
+
 def test_the_catalog_has_no_unused_quiz_keys():
     used = {key for lesson, kind in ALL_KINDS for q in questions(lesson, kind, range(50)) for key, _ in texts(q)}
+    used |= {key for key, _ in labels()} | READ_ERRORS
     unreached = {"quiz.step.activation_high.reached"}  # for a function with a largest value: none in the table yet
     assert set(QUIZ_TEXTS) - used == unreached
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_training_questions_follow_the_engine(seed):
+    import math
+
+    from cnnlab.training import BATCH, MAX_STEPS, error_reduction
+
+    q = quiz.question("training", seed, "error_reduction")
+    old, new = (float(v) for v in (q.prompt[1]["old"], q.prompt[1]["new"]))
+    assert 0 < new < old and q.answer == pytest.approx(100 * (old - new) / old)
+    assert q.answer == pytest.approx(100 * error_reduction(old, new))
+    assert quiz.check(q, f"{q.answer:.1f}") and not quiz.check(q, f"{q.answer + 0.1:.1f}")
+    q = quiz.question("training", seed, "training_steps")
+    values = q.prompt[1]
+    assert q.answer == math.ceil(values["pictures"] / BATCH) * values["epochs"] <= MAX_STEPS
+    assert values["batch"] == BATCH and quiz.check(q, str(q.answer)) and not quiz.check(q, str(q.answer + 1))
+
+
+def test_the_notes_error_reduction_is_594_percent():
+    from cnnlab.training import error_reduction
+
+    assert round(100 * error_reduction(0.143, 0.058), 1) == 59.4  # 003: (0.143 − 0.058) / 0.143

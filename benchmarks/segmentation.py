@@ -8,13 +8,16 @@ baseline (for Mask R-CNN on noise, so the number of detections differs); prints 
 the ratio to the bare forward and the GPU speedup. --pretrained adds torchvision's FCN-ResNet50 and Mask R-CNN v2 with
 random weights (generated in a temporary TORCH_HOME: same work as the real ones). For scale, the
 notes quote 15 ms on a GPU vs 410 ms on a CPU for a 93M-parameter U-Net; --paper-unet times a
-U-Net of about that size (depth 4, width 111: 93.3M) on a 512 × 512 input.
+U-Net of about that size (depth 4, width 111: 93.3M) on a 512 × 512 input; with --record its medians are
+stored for the segmentation page (cnnlab.measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import statistics
 import tempfile
 import time
@@ -22,6 +25,23 @@ import time
 import numpy as np
 import torch
 from PIL import Image
+
+from cnnlab.measured import Timing, record_paper_unet
+
+
+def machine_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return cpu
 
 
 def median_ms(repeats: int, device: torch.device, fn, *args, **kwargs) -> float:
@@ -44,6 +64,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--pretrained", action="store_true")
     parser.add_argument("--paper-unet", action="store_true")
+    parser.add_argument("--record", action="store_true", help="store the paper U-Net's medians for the page")
     args = parser.parse_args()
     os.environ["TORCH_HOME"] = tempfile.mkdtemp()
     from cnnlab import segmentation
@@ -91,6 +112,18 @@ def main() -> None:
             with torch.inference_mode():
                 times[device.type] = median_ms(args.repeats, device, net, x)
             line += f"  {device.type.upper()} {times[device.type]:8.1f} ms"
+            if args.record:
+                record_paper_unet(
+                    Timing(
+                        device.type,
+                        round(times[device.type], 1),
+                        machine_name(device),
+                        datetime.date.today().isoformat(),
+                        sum(p.numel() for p in model.parameters()),
+                        512,
+                        torch.get_num_threads() if device.type == "cpu" else 0,
+                    )
+                )
         if "cuda" in times:
             line += f"  speedup {times['cpu'] / times['cuda']:5.1f}×"
         print(line)

@@ -265,6 +265,43 @@ def nms_steps(boxes, scores, iou_threshold: float) -> list[NmsStep]:
     return steps
 
 
+@dataclass(frozen=True)
+class NmsExample:
+    """A small NMS example: a drawn picture with two objects and the many overlapping boxes a detector like
+    OverFeat proposes around each (boxes (N, 4) xyxy in its pixels, scores (N,))."""
+
+    picture: Image.Image
+    boxes: np.ndarray
+    scores: np.ndarray
+
+
+def nms_example() -> NmsExample:
+    """Two shapes on a 320 × 200 canvas, with 5 and 4 boxes around them and one stray box."""
+    from PIL import ImageDraw
+
+    picture = Image.new("RGB", (320, 200), (236, 240, 244))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((40, 50, 140, 150), fill=(224, 49, 49))
+    draw.polygon([(200, 160), (250, 50), (300, 160)], fill=(47, 158, 68))
+    boxes = np.array(
+        [
+            [42, 48, 140, 152],
+            [30, 40, 130, 140],
+            [50, 60, 152, 160],
+            [36, 52, 146, 146],
+            [60, 30, 150, 130],
+            [198, 48, 302, 162],
+            [190, 60, 290, 170],
+            [210, 40, 310, 150],
+            [205, 70, 295, 165],
+            [120, 20, 220, 90],
+        ],
+        dtype=np.float32,
+    )
+    scores = np.array([0.97, 0.84, 0.81, 0.9, 0.62, 0.95, 0.77, 0.7, 0.88, 0.35], dtype=np.float32)
+    return NmsExample(picture, boxes, scores)
+
+
 # ---------------------------------------------------------------- RoI pooling and RoIAlign
 
 
@@ -512,6 +549,152 @@ def anchors(image_size, feature_size, sizes, aspect_ratios) -> np.ndarray:
     return (shifts.view(-1, 1, 4) + base.view(1, -1, 4)).reshape(-1, 4).double().numpy()
 
 
+@dataclass(frozen=True)
+class AnchorLevel:
+    """The anchors of one feature map of a detector's RPN, in the picture's pixels.
+
+    feature_size: (h, w) of the map; stride: (y, x) pixels of the network's input between anchor centres;
+    sizes, aspect_ratios: the generator's settings for this level; boxes: (h · w · K, 4) xyxy anchors
+    (K = len(sizes) · len(aspect_ratios)) in picture pixels, in the order of anchors().
+    """
+
+    name: str
+    feature_size: tuple[int, int]
+    stride: tuple[int, int]
+    sizes: tuple[int, ...]
+    aspect_ratios: tuple[float, ...]
+    boxes: np.ndarray
+
+    @property
+    def per_location(self) -> int:
+        return len(self.sizes) * len(self.aspect_ratios)
+
+
+def anchor_levels(stages: DetectorStages, model: str | SegmentationModel | None = None) -> list[AnchorLevel]:
+    """The RPN's anchors for the picture of `stages`, level by level, scaled to the picture's pixels.
+
+    Reads the anchor generator's settings of the model (default: the one that made `stages`); writes nothing.
+    """
+    loaded = model if isinstance(model, SegmentationModel) else _model_for(model or stages.model_name, "instance", None)
+    generator = loaded.model.rpn.anchor_generator
+    working_w, working_h = stages.working_size
+    picture_w, picture_h = stages.picture_size
+    scale = np.array([picture_w / working_w, picture_h / working_h] * 2)
+    levels = []
+    for (name, (_, h, w)), sizes, ratios in zip(
+        stages.features.items(), generator.sizes, generator.aspect_ratios, strict=True
+    ):
+        # the network's input is padded to a multiple of 32 (size_divisible); strides come from that size
+        padded = tuple(-(-v // 32) * 32 for v in (working_h, working_w))
+        boxes = anchors(padded, (h, w), sizes, ratios) * scale
+        levels.append(AnchorLevel(name, (h, w), anchor_stride(padded, (h, w)), tuple(sizes), tuple(ratios), boxes))
+    return levels
+
+
+def matched_anchors(anchor_boxes, objects, threshold: float = 0.7) -> list[np.ndarray]:
+    """For each object box, the anchors the RPN learns to call "object" for it, as Faster R-CNN's matcher.
+
+    anchor_boxes: (A, 4), objects: (N, 4) xyxy. An anchor belongs to the object it overlaps most; it is
+    positive when that IoU ≥ threshold, and every object also keeps its best anchor(s) whatever their IoU
+    (torchvision's Matcher(threshold, ·, allow_low_quality_matches=True)). Returns N arrays of anchor
+    indices, highest IoU first.
+    """
+    anchor_boxes, objects = _boxes(anchor_boxes), _boxes(objects)
+    if len(objects) == 0 or len(anchor_boxes) == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in objects]
+    ious = np.nan_to_num(box_iou(objects, anchor_boxes))  # (N, A)
+    owner = ious.argmax(axis=0)
+    positive = ious.max(axis=0) >= threshold
+    for j, best in enumerate(ious.max(axis=1)):
+        if best > 0:
+            # Matcher hands a low-quality anchor to the object it overlaps most (argmax), not to j
+            positive |= ious[j] == best
+    out = []
+    for j in range(len(objects)):
+        mine = np.flatnonzero(positive & (owner == j))
+        out.append(mine[np.argsort(-ious[j, mine], kind="stable")])
+    return out
+
+
+# ---------------------------------------------------------------- sliding windows and YOLO's grid
+
+
+@dataclass(frozen=True)
+class WindowScale:
+    """One window size slid over a picture: positions (rows, cols) at `stride` pixels, count = rows · cols."""
+
+    window: int
+    stride: int
+    positions: tuple[int, int]
+    count: int
+
+
+def sliding_windows(picture_size, windows, overlap: float = 0.5) -> list[WindowScale]:
+    """How many windows a sliding-window detector classifies: one classifier forward each.
+
+    picture_size: (width, height); windows: square window sides in pixels (those larger than the picture
+    are left out); consecutive windows overlap by `overlap` of a side (stride = side · (1 − overlap)).
+    """
+    width, height = _pair(picture_size, "param.image_size")
+    if not 0 <= float(overlap) < 1:
+        raise LessonInputError("error.overlap", value=overlap)
+    scales = []
+    for side in sorted({_whole_at_least_1(s, "param.window") for s in windows}):
+        if side > min(width, height):
+            continue
+        stride = max(1, int(side * (1 - float(overlap))))
+        rows, cols = (height - side) // stride + 1, (width - side) // stride + 1
+        scales.append(WindowScale(side, stride, (rows, cols), rows * cols))
+    return scales
+
+
+def yolo_cells(boxes, picture_size, grid: int) -> list[tuple[int, int]]:
+    """(row, col) of the S × S cell that holds each box's centre: the cell YOLO makes responsible for it.
+
+    boxes: (N, 4) xyxy in pixels; picture_size: (width, height); a centre on the far edge belongs to the last cell.
+    """
+    width, height = _pair(picture_size, "param.image_size")
+    grid = _whole_at_least_1(grid, "param.grid")
+    cells = []
+    for x1, y1, x2, y2 in _boxes(boxes):
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        cells.append((min(grid - 1, max(0, int(cy * grid / height))), min(grid - 1, max(0, int(cx * grid / width)))))
+    return cells
+
+
+@dataclass(frozen=True)
+class YoloCell:
+    """What YOLO v1 is trained to output in the cell that holds an object's centre.
+
+    cell: (row, col); offset: the centre within the cell, (x, y) in [0, 1); size: (w, h) as fractions of the
+    picture; vector: (5B + C,) the cell's numbers: for its first box slot x, y, w, h, confidence 1, the other
+    slots 0, then the class probabilities (one-hot).
+    """
+
+    cell: tuple[int, int]
+    offset: tuple[float, float]
+    size: tuple[float, float]
+    vector: np.ndarray
+
+
+def yolo_cell(box, label: int, picture_size, grid: int = 7, boxes_per_cell: int = 2, classes: int = 20) -> YoloCell:
+    """The target of one object for YOLO v1 (Redmon et al. 2016): box (4,) xyxy in pixels, label in [0, classes)."""
+    width, height = _pair(picture_size, "param.image_size")
+    grid = _whole_at_least_1(grid, "param.grid")
+    boxes_per_cell = _whole_at_least_1(boxes_per_cell, "param.boxes_per_cell")
+    classes = _whole_at_least_1(classes, "param.classes")
+    if not 0 <= int(label) < classes:
+        raise LessonInputError("error.label_range", label=int(label), classes=classes)
+    x1, y1, x2, y2 = _box(box)
+    ((row, col),) = yolo_cells([[x1, y1, x2, y2]], (width, height), grid)
+    offset = ((x1 + x2) / 2 * grid / width - col, (y1 + y2) / 2 * grid / height - row)
+    size = ((x2 - x1) / width, (y2 - y1) / height)
+    vector = np.zeros(5 * boxes_per_cell + classes)
+    vector[:5] = (*offset, *size, 1.0)
+    vector[5 * boxes_per_cell + int(label)] = 1.0
+    return YoloCell((row, col), (float(offset[0]), float(offset[1])), (float(size[0]), float(size[1])), vector)
+
+
 # ---------------------------------------------------------------- softmax and cross-entropy
 
 
@@ -578,6 +761,8 @@ class DetectorStages:
     per level) keeps of them, at most post_nms_top_n, best first, as model.rpn returns them;
     kept: (P,) index into before_nms of each.
     class_scores: (P, K) softmax of the box head for each after_nms proposal (column 0 = background).
+    class_boxes: (P, K, 4) the box head's refined box of each proposal for each class, clipped to the picture.
+    score_threshold, nms_threshold: the box head's settings for the final detections.
     boxes (D, 4) xyxy in the picture's pixels, labels (D,), scores (D,): the final detections, as
     model([picture]) returns them (score above box_score_thresh, NMS per class, best first).
     masks: (D, M, M) probabilities of each detection's class before they are pasted into its box (M = 28).
@@ -593,12 +778,29 @@ class DetectorStages:
     after_nms: Proposals
     kept: np.ndarray
     class_scores: np.ndarray
+    class_boxes: np.ndarray
+    score_threshold: float
+    nms_threshold: float
     boxes: np.ndarray
     labels: np.ndarray
     scores: np.ndarray
     masks: np.ndarray
     seconds: float
     device: str
+
+    def head_candidates(self, label: int) -> tuple[np.ndarray, np.ndarray]:
+        """The boxes (N, 4) and scores (N,) the box head's NMS compares for class `label`: the refined box of
+        every proposal whose probability of that class is above score_threshold, best first.
+
+        NMS over them at nms_threshold keeps this class's detections (torchvision runs it per class,
+        then keeps the best detections_per_img of all classes).
+        """
+        scores = self.class_scores[:, label]
+        boxes = self.class_boxes[:, label]
+        wide = (boxes[:, 2] - boxes[:, 0] >= 1e-2) & (boxes[:, 3] - boxes[:, 1] >= 1e-2)
+        keep = np.flatnonzero((scores > self.score_threshold) & wide)
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        return boxes[keep], scores[keep]
 
 
 def _pool(pool, features: dict[str, torch.Tensor], boxes: list[torch.Tensor], image_sizes) -> torch.Tensor:
@@ -680,6 +882,7 @@ def detector_stages(
         proposals = [rpn.boxes[rpn.keep]]
         box_features = heads.box_head(_pool(heads.box_roi_pool, features, proposals, image_sizes))
         class_logits, box_regression = heads.box_predictor(box_features)
+        refined = box_ops.clip_boxes_to_image(heads.box_coder.decode(box_regression, proposals), image_sizes[0])
         found, scores, labels = (
             r[0] for r in heads.postprocess_detections(class_logits, box_regression, proposals, image_sizes)
         )
@@ -714,6 +917,9 @@ def detector_stages(
             proposals_of(rpn.keep),
             rank[rpn.keep].cpu().numpy(),
             torch.softmax(class_logits, -1).float().cpu().numpy(),
+            on_picture(refined.reshape(-1, 4)).reshape(refined.shape),
+            float(heads.score_thresh),
+            float(heads.nms_thresh),
             on_picture(found),
             labels.cpu().numpy(),
             scores.float().cpu().numpy(),

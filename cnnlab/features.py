@@ -87,6 +87,12 @@ class Prediction:
     probability: float
 
 
+def class_logits(loaded: LoadedModel, image: Image.Image) -> np.ndarray:
+    """The classifier's raw scores (C,) for a PIL image, before softmax (float64)."""
+    with torch.inference_mode():
+        return loaded.model(loaded.preprocess(image)[None].to(loaded.device))[0].double().cpu().numpy()
+
+
 def top_classes(loaded: LoadedModel, image: Image.Image, k: int = 5) -> list[Prediction]:
     """The k most probable categories for a PIL image (softmax over the logits)."""
     with torch.inference_mode():

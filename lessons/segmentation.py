@@ -2,12 +2,15 @@
 
 import streamlit as st
 
+from cnnlab.i18n import date_text
+from cnnlab.measured import paper_unet_timings
 from cnnlab.segmentation import class_areas, colour_mask, overlay, palette, segmentation_models
 from cnnlab.unet import UNet, level_shapes
 from ui import inference
 from ui.models import class_labeller, inference_caption, model_picker, shared_segmentation_model
 from ui.plots import image_figure, map_figure
-from ui.widgets import chart, colour_chips, image_picker, intro, pct, tr, translated_key
+from ui.selfcheck import self_check
+from ui.widgets import chart, colour_chips, image_picker, intro, language, millions, num, pct, tr, translated_key
 
 NET_VIEW_SIZE = 64  # the input side used to show the shapes in the U
 
@@ -77,6 +80,31 @@ with tab_result:
         if lab:
             st.caption(t("seg.lab_note"))
 
+
+def speed_of_the_notes_unet() -> None:
+    """W19: the notes' GPU and CPU times of a 93M-parameter U-Net beside those measured by the benchmark."""
+    st.subheader(t("seg.w19.title"))
+    st.markdown(t("seg.w19.notes"))
+    timings = paper_unet_timings()
+    cpu, gpu = timings.get("cpu"), timings.get("cuda")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("seg.w19.notes_speedup"), f"{num(410 / 15, 0)}×")
+    for column, timing, device in ((c2, cpu, "CPU"), (c3, gpu, "GPU")):
+        if timing is None:
+            column.metric(t("seg.w19.here", device=device), "—")
+        else:
+            column.metric(t("seg.w19.here", device=device), t("seg.w19.ms", ms=num(timing.ms, 0)))
+            machine = timing.machine
+            if timing.threads:
+                machine = t("seg.w19.threads", machine=machine, count=timing.threads)
+            when = date_text(timing.date, language())
+            column.caption(t("seg.w19.measured", machine=machine, date=when, millions=millions(timing.params)))
+    if cpu and gpu:
+        st.markdown(t("seg.w19.speedup", speedup=num(cpu.ms / gpu.ms, 0)))
+    else:
+        st.caption(t("seg.w19.no_gpu", command="python -m benchmarks.segmentation --paper-unet --record"))
+
+
 with tab_net:
     if isinstance(loaded.model, UNet):
         st.markdown(t("seg.net.intro"))
@@ -89,6 +117,9 @@ with tab_net:
             }
         )
         params = sum(p.numel() for p in loaded.model.parameters())
-        st.caption(t("seg.net.params", params=params, depth=loaded.model.depth, size=NET_VIEW_SIZE))
+        st.caption(t("seg.net.params", count=params, depth=loaded.model.depth, size=NET_VIEW_SIZE))
     else:
-        st.markdown(t("seg.net.fcn", params=sum(p.numel() for p in loaded.model.parameters())))
+        st.markdown(t("seg.net.fcn", count=sum(p.numel() for p in loaded.model.parameters())))
+    speed_of_the_notes_unet()
+
+self_check("segmentation", "seg.selfcheck")

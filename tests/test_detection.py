@@ -20,16 +20,20 @@ from torchvision.transforms import functional as TF
 from cnnlab import segmentation
 from cnnlab.detection import (
     DetectorStages,
+    anchor_levels,
     anchor_stride,
     anchors,
     box_iou,
     box_overlap,
     cell_anchors,
     detector_stages,
+    matched_anchors,
     nms_steps,
     roi_align_steps,
     roi_pool_steps,
+    sliding_windows,
     softmax_steps,
+    yolo_cells,
 )
 from cnnlab.errors import LessonInputError
 from cnnlab.shapes import draw_scene
@@ -458,3 +462,109 @@ def test_coco_v2_architecture_stages_equal_the_model():
 def test_stages_refuse_a_semantic_model():
     with pytest.raises(WeightsError):
         detector_stages(scene_picture(), "lab.unet")
+
+
+def reference_anchors(loaded, picture) -> torch.Tensor:
+    """torchvision's anchors for the picture, in the network's input pixels (a fresh model: calling writes on it)."""
+    images, _ = loaded.model.transform([TF.to_tensor(picture.convert("RGB"))])
+    features = loaded.model.backbone(images.tensors)
+    if isinstance(features, torch.Tensor):
+        features = OrderedDict([("0", features)])
+    return loaded.model.rpn.anchor_generator(images, list(features.values()))[0]
+
+
+@pytest.mark.parametrize("size", [(160, 160), (240, 200), (203, 131)])
+def test_anchor_levels_are_the_rpn_anchors_on_the_picture(size):
+    loaded = fresh_lab_model()
+    picture = scene_picture(14, 200).resize(size)
+    stages = detector_stages(picture, loaded)
+    levels = anchor_levels(stages, fresh_lab_model())
+    expected = reference_anchors(fresh_lab_model(), picture).numpy()
+    (working_w, working_h), (picture_w, picture_h) = stages.working_size, stages.picture_size
+    scale = np.array([picture_w / working_w, picture_h / working_h] * 2)
+    ours = np.concatenate([level.boxes for level in levels]) / scale
+    np.testing.assert_allclose(ours, expected, atol=1e-3)
+    assert [len(level.boxes) for level in levels] == stages.anchors
+    assert levels[0].per_location == 12 and levels[0].sizes == (12, 24, 48, 96)
+
+
+def test_anchor_levels_of_the_five_fpn_levels():
+    entry = segmentation.segmentation_registry()["maskrcnn_resnet50_fpn_v2.coco"]
+    torch.manual_seed(0)
+    net = entry.build().eval().requires_grad_(False)
+    net.transform.min_size, net.transform.max_size = (128,), 214
+    names = list(entry.torchvision_weights().meta["categories"])
+    loaded = segmentation.SegmentationModel(entry.name, net, names, torch.device("cpu"), entry)
+    picture = scene_picture(13, 200).resize((240, 200))
+    stages = detector_stages(picture, loaded)
+    levels = anchor_levels(stages, loaded)
+    # the last level's width stride is 160 // 3 = 53: torchvision's integer division of the padded size
+    assert [lv.stride for lv in levels] == [(4, 4), (8, 8), (16, 16), (32, 32), (64, 53)]
+    assert [lv.sizes for lv in levels] == [(32,), (64,), (128,), (256,), (512,)]
+    scale = np.array([240 / stages.working_size[0], 200 / stages.working_size[1]] * 2)
+    with torch.inference_mode():
+        expected = reference_anchors(loaded, picture).numpy()
+    np.testing.assert_allclose(np.concatenate([lv.boxes for lv in levels]) / scale, expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_matched_anchors_follow_torchvisions_matcher(seed):
+    from torchvision.models.detection._utils import Matcher
+
+    rng = np.random.default_rng(seed)
+    anchor_boxes = anchors((64, 64), (8, 8), (8, 16, 32), (0.5, 1.0, 2.0))
+    objects = random_boxes(rng, int(rng.integers(1, 5)), extent=64)
+    objects[:, 2:] = np.maximum(objects[:, 2:], objects[:, :2] + 2)
+    matcher = Matcher(0.7, 0.3, allow_low_quality_matches=True)
+    owner = matcher(tv_box_iou(torch.from_numpy(objects), torch.from_numpy(anchor_boxes))).numpy()
+    ours = matched_anchors(anchor_boxes, objects)
+    for j, found in enumerate(ours):
+        assert sorted(found.tolist()) == np.flatnonzero(owner == j).tolist()
+        ious = box_iou(objects[j : j + 1], anchor_boxes[found])[0]
+        assert np.all(np.diff(ious) <= 0)  # best first
+    assert matched_anchors(anchor_boxes, np.zeros((0, 4))) == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "window", "overlap"), [(640, 480, 64, 0.5), (257, 130, 128, 0.75), (50, 50, 50, 0)]
+)
+def test_sliding_windows_count_the_positions_unfold_visits(width, height, window, overlap):
+    (scale,) = sliding_windows((width, height), [window], overlap)
+    positions = F.unfold(torch.zeros(1, 1, height, width), window, stride=scale.stride).shape[-1]
+    assert scale.count == positions == scale.positions[0] * scale.positions[1]
+    assert sliding_windows((width, height), [max(width, height) + 1]) == []
+    with pytest.raises(LessonInputError):
+        sliding_windows((width, height), [window], 1.0)
+
+
+def test_yolo_cells_hold_the_box_centres():
+    boxes = np.array([[0, 0, 10, 10], [60, 40, 100, 100], [0, 0, 448, 448], [440, 440, 448, 448]])
+    assert yolo_cells(boxes, (448, 448), 7) == [(0, 0), (1, 1), (3, 3), (6, 6)]  # 64-px cells
+    assert yolo_cells(np.array([[100, 0, 300, 50]]), (400, 100), 2) == [(0, 1)]
+
+
+def test_class_logits_give_the_top_classes():
+    from cnnlab.features import class_logits, top_classes
+    from cnnlab.models import get_model
+
+    loaded = get_model("lab.shapes", "cpu")
+    picture = scene_picture(3)
+    logits = class_logits(loaded, picture)
+    top = top_classes(loaded, picture, 2)
+    probabilities = softmax_steps(logits).probabilities
+    assert top[0].index == int(np.argmax(logits))
+    assert probabilities[top[0].index] == pytest.approx(top[0].probability, rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 12])
+def test_head_candidates_through_nms_give_each_class_detections(seed):
+    stages = detector_stages(scene_picture(seed), "lab.maskrcnn", "cpu")
+    assert stages.class_boxes.shape == (*stages.class_scores.shape, 4)
+    for label in range(1, len(stages.class_names)):
+        boxes, scores = stages.head_candidates(label)
+        assert np.all(np.diff(scores) <= 0) and np.all(scores > stages.score_threshold)
+        steps = nms_steps(boxes, scores, stages.nms_threshold)
+        kept = steps[-1].kept if steps else []
+        mine = stages.labels == label
+        np.testing.assert_allclose(boxes[kept], stages.boxes[mine], atol=1e-3)
+        np.testing.assert_allclose(scores[kept], stages.scores[mine], atol=1e-6)

@@ -118,3 +118,17 @@ def test_voc_classes_are_named_in_the_page_language(page_home, lang):
     options = at.selectbox(key="seg.class.fcn_resnet50.voc").options
     assert options[15] == class_name(lang, "voc", "person") != "person"
     assert options[0] not in ("__background__", "background")  # the catalog's word for the background
+
+
+def test_detection_page_runs_the_cached_coco_mask_rcnn(page_home):
+    """With COCO R50-FPN v2 weights cached (random here), the detection lesson opens it up: five FPN levels."""
+    from cnnlab.i18n import catalog
+    from tests.pagehelpers import open_page, steppers
+
+    write_segmentation_checkpoint("maskrcnn_resnet50_fpn_v2.coco")
+    at = open_page("lessons/detection.py")
+    at.selectbox(key="det.model").select("maskrcnn_resnet50_fpn_v2.coco").run(timeout=300)
+    assert not at.exception, at.exception
+    anchors_table = next(t for t in at.dataframe if catalog("en")["det.anchors.col.stride"] in t.value.columns)
+    assert len(anchors_table.value) == 5  # the FPN's five feature maps, each with its own anchors
+    assert "det.nms" in steppers(at) and not at.error

@@ -17,6 +17,9 @@ import streamlit as st
 import torch
 from PIL import Image
 
+from cnnlab.detection import DetectorStages
+from cnnlab.detection import detector_stages as stages_of
+from cnnlab.features import class_logits as logits_of
 from cnnlab.features import grad_cam
 from cnnlab.inference import ServiceUnavailable, backend, network_lock
 from cnnlab.models import get_model
@@ -110,3 +113,21 @@ def class_activation(
     """Grad-CAM map (S, S) in [0, 1] and the class it explains."""
     with network_lock:  # Grad-CAM needs gradients: it runs here, never on the service
         return grad_cam(get_model(model_name), _image, layer, target)
+
+
+@st.cache_data(max_entries=16, ttl=TTL_S, show_spinner=False)
+def detector_stages(digest: str, model_name: str, _image: Image.Image) -> DetectorStages:
+    """The stages of an instance-segmentation model on the picture (proposals, NMS, heads, masks).
+
+    Always computed in this process (the inference service answers only final detections), under the
+    network lock like every in-process forward.
+    """
+    with network_lock:
+        return stages_of(_image, model_name)
+
+
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
+def class_logits(digest: str, model_name: str, _image: Image.Image) -> np.ndarray:
+    """The classifier's logits (C,) for the picture, computed in this process."""
+    with network_lock:
+        return logits_of(get_model(model_name), _image)

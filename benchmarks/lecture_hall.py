@@ -6,6 +6,7 @@
         --widget tconv.preset --values W9,W10,W11
     python -m benchmarks.lecture_hall --scenario step --students 10 --duration 20
     python -m benchmarks.lecture_hall --scenario upload --students 5 --duration 20 [--upload photo.jpg]
+    python -m benchmarks.lecture_hall --scenario train --students 30
 
 Starts `streamlit run app.py` on a free local port (or attaches to --url, 127.0.0.1 only); every student is
 a websocket session that speaks the browser's protobufs. open: GET /_stcore/health (the _streamlit_xsrf
@@ -15,7 +16,10 @@ widget_states: [the one widget changed]} (the server keeps the others); widget i
 from the deltas; choices take their displayed label (the label a value equals, else the first it starts with).
 step: the "cnnlab_stepper" component steps in the browser, so the student checks the trace arrived and sends
 nothing. upload: file_urls_request, HTTP PUT, rerun_script with file_uploader_state_value, after switching
-the image picker to "Upload". No cached_message_hashes are reported, so no message comes as a ref_hash.
+the image picker to "Upload". train: each student presses Train once (a button: widget state trigger_value)
+on /training within --every seconds of the others, and waits for the run that trains (or watches the shared
+training) to end; the page's caption names the run and the trainings the server has started, which the
+report counts. No cached_message_hashes are reported, so no message comes as a ref_hash.
 
 One session opens the page before the students come (a warm-up: the lecturer's). An action lasts from its
 BackMsg to the script_finished that ends it (a run stopped early for a rerun does not). Every run is checked:
@@ -33,6 +37,7 @@ import io
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -62,8 +67,9 @@ DEFAULTS = {  # scenario -> (page, widget, values, seconds between one student's
     "tweak": ("convolution", "conv.stride", "1,2", 1.0),
     "step": ("convolution", None, None, 1.0),
     "upload": ("instance-segmentation", "inst.image", None, 3.0),
+    "train": ("training", "train.go", None, 1.0),
 }
-MAIN_ACTION = {"open": OPEN, "tweak": "tweak", "step": OPEN, "upload": "upload -> result"}
+MAIN_ACTION = {"open": OPEN, "tweak": "tweak", "step": OPEN, "upload": "upload -> result", "train": "train -> result"}
 
 
 class ScenarioError(Exception):
@@ -120,6 +126,7 @@ class Run:
     drawn: set[str] = field(default_factory=set)  # widget keys
     elements: set[str] = field(default_factory=set)  # element types
     components: list[tuple[str, dict, int]] = field(default_factory=list)  # (name, data, bytes of its message)
+    texts: list[str] = field(default_factory=list)  # markdown and captions, as sent
 
 
 @dataclass
@@ -153,6 +160,7 @@ class Hall:
     opened: int = 0  # students who opened the page or failed to
     all_open: asyncio.Event = field(default_factory=asyncio.Event)
     ends: list[float] = field(default_factory=list)
+    runs_seen: set[str] = field(default_factory=set)  # train: the shared runs the students watched
 
 
 # ---------------------------------------------------------------- HTTP and the websocket session
@@ -308,6 +316,8 @@ class Student:
             self.run.errors.append(f"exception {e.type}: {e.message}")
         elif kind == "alert" and e.format == ALERT_ERROR:
             self.run.errors.append(f"st.error: {e.body}")
+        elif kind == "markdown":
+            self.run.texts.append(e.body)
         elif kind == "bidi_component":
             data = e.json or (e.mixed.json if e.HasField("mixed") else "")
             self.run.components.append((e.component_name, json.loads(data or "{}"), size))
@@ -571,7 +581,36 @@ async def put_file(s: Student, name: str, data: bytes):
     return urls
 
 
-SCENARIOS = {"open": hold, "tweak": tweak, "step": step, "upload": upload}
+SHARED_RUN = re.compile(r"\(id (?P<run>\w+)\); trainings this server has started: (?P<trainings>\d+)")
+
+
+async def train(s: Student, hall: Hall) -> None:
+    """Press Train once, within cfg.every seconds of the others, and wait until the run has trained and is drawn.
+
+    Every student should watch the same shared run: the report counts the runs seen and the trainings the
+    server says it started (1 when the hall trained once).
+    """
+    button = s.widget(s.cfg.widget)
+    if button.kind != "button":
+        raise ScenarioError(f"widget {s.cfg.widget!r} is a {button.kind}, not a button")
+    await asyncio.sleep(random.uniform(0, s.cfg.every))
+    state = WidgetState(id=button.id, trigger_value=True)
+    run = await s.act("train -> result", lambda: s.rerun([state], button.fragment_id))
+    if run is None:
+        return
+    if not any(STEPPER in name and data.get("name") == "train.filters" for name, data, _ in run.components):
+        s.stats.error(s.number, "the run after pressing Train drew no filters step-through (it did not finish)")
+    found = [m for text in run.texts for m in SHARED_RUN.finditer(text)]
+    if not found:
+        s.stats.error(s.number, "the finished run does not say which shared run it was")
+        return
+    hall.runs_seen.add(found[-1]["run"])
+    s.stats.notes["shared runs watched"] = len(hall.runs_seen)
+    started = max(int(found[-1]["trainings"]), int(s.stats.notes.get("trainings the server started", 0)))
+    s.stats.notes["trainings the server started"] = started
+
+
+SCENARIOS = {"open": hold, "tweak": tweak, "step": step, "upload": upload, "train": train}
 
 
 async def student(number: int, hall: Hall) -> None:
@@ -761,7 +800,7 @@ def summary(r: Report) -> str:
     """The lines printed at the end of a run, the Markdown row for BENCHMARKS.md last."""
     c, st, sv = r.cfg, r.stats, r.server
     what = f" /{c.page}" + (f" {c.widget} = {','.join(c.values)}" if c.scenario == "tweak" else "")
-    asked = "" if c.scenario == "open" else f", {c.duration:g} s each"
+    asked = "" if c.scenario in ("open", "train") else f", {c.duration:g} s each"
     lines = [f"scenario {c.scenario}{what}: {c.students} student(s){asked}, {r.seconds:.1f} s in all"]
     lines.append(f"  {'latency (s)':20s} {'n':>5s} {'p50':>7s} {'p95':>7s} {'max':>7s} {'KB received/action':>19s}")
     for kind, v in st.latencies.items():

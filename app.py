@@ -66,6 +66,14 @@ pages = [
         icon=":material/category:",
         url_path="instance-segmentation",
     ),
+    st.Page("lessons/training.py", title=t("nav.training"), icon=":material/model_training:", url_path="training"),
+    st.Page(
+        "lessons/detection.py",
+        title=t("nav.detection"),
+        icon=":material/center_focus_strong:",
+        url_path="object-detection",
+    ),
+    st.Page("lessons/quiz.py", title=t("nav.quiz"), icon=":material/quiz:", url_path="quiz"),
 ]
 navigation = st.navigation(pages)
 inject_style()

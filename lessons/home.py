@@ -18,6 +18,9 @@ for path, key in [
     ("lessons/architectures.py", "architectures"),
     ("lessons/segmentation.py", "segmentation"),
     ("lessons/instances.py", "instances"),
+    ("lessons/training.py", "training"),
+    ("lessons/detection.py", "detection"),
+    ("lessons/quiz.py", "quiz"),
 ]:
     st.page_link(path, label=t(f"nav.{key}"), icon=":material/arrow_forward:")
     st.caption(t(f"home.{key}"))

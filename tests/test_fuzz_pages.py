@@ -43,6 +43,9 @@ PAGES = [
     "lessons/architectures.py",
     "lessons/segmentation.py",
     "lessons/instances.py",
+    "lessons/detection.py",
+    "lessons/quiz.py",
+    "lessons/training.py",
 ]
 
 

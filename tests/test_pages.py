@@ -24,6 +24,9 @@ PAGES = {  # page -> catalog key of its title
     "lessons/architectures.py": "arch.title",
     "lessons/segmentation.py": "seg.title",
     "lessons/instances.py": "inst.title",
+    "lessons/training.py": "train.title",
+    "lessons/detection.py": "det.title",
+    "lessons/quiz.py": "quizmode.title",
 }
 
 
@@ -108,8 +111,9 @@ def test_plural_forms_cover_every_count(lang):
         if isinstance(entry, dict):  # a string is allowed: a phrasing that is right for every count
             needed = {plural_category(c, lang) for c in COUNTS} | {"other"}
             assert needed <= set(entry), f"{lang} {key} lacks {needed - set(entry)}"
+        others = {name.strip("{}"): "·" for name in placeholders(catalog("en")[key])}  # {k}, {layer}, … filled in
         for count in COUNTS:
-            assert number(count, lang) in t(key, count=count)
+            assert number(count, lang) in t(key, **others | {"count": count}), (lang, key, count)
 
 
 def test_plural_forms_follow_each_language():

@@ -18,6 +18,9 @@ PAGES = {
     "architectures": "Architectures",
     "segmentation": "Semantic segmentation (U-Net)",
     "instance-segmentation": "Instance segmentation (Mask R-CNN)",
+    "object-detection": "Object detection from the inside",
+    "training": "Training a CNN",
+    "quiz": "Quiz mode",
 }
 
 

@@ -364,14 +364,8 @@ def _pool_output_size(rng: random.Random) -> dict[str, Any]:
         out = pool_output_size(size, kernel, stride, padding)
         if out >= 2:
             break
-    numerator = size + 2 * padding - kernel
     values = {"size": size, "kernel": kernel, "stride": stride, "padding": padding}
-    steps: list[Text] = [
-        ("quiz.step.pool_size.formula", values),
-        ("quiz.step.floor", {"numerator": numerator, "stride": stride, "quotient": numerator // stride, "output": out}),
-    ]
-    if numerator % stride:
-        steps.append(("quiz.step.inexact", {"numerator": numerator, "stride": stride, "remainder": numerator % stride}))
+    steps = _pool_size_steps(size, kernel, stride, padding)
     return _parts(("quiz.pooling.output_size.prompt", values), out, "int", steps, inputs={})
 
 

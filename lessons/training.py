@@ -420,21 +420,10 @@ def augmentation_section() -> None:
     if runs is None:
         st.info(t("train.press"), icon=":material/model_training:")
         return
-    names = [t("aug.series.without"), t("aug.series.with")]
-    progress, area = st.empty(), st.empty()
-
-    def draw(snaps, tag: str) -> None:
-        with area.container():
-            runs_drawn = {n: s.records for n, s in zip(names, snaps, strict=True)}
-            compare_curves(runs_drawn, [s.key for s in snaps], f"aug.fig.{tag}")
-
-    snaps = follow(runs, draw, progress, names)
-    draw(snaps, "final")
-    for snap in snaps:
-        end_message(snap.records[-1] if snap.records else None, snap)
-    if failures(snaps):
-        st.session_state.pop("aug.watching", None)
-    elif all(s.state == "done" and s.records for s in snaps):
+    snaps = follow_comparison(runs, [t("aug.series.without"), t("aug.series.with")], "aug")
+    if snaps is None:
+        return
+    if all(s.state == "done" and s.records for s in snaps):
         old, new = (1 - s.records[-1].val_accuracy for s in snaps)
         formula(old, new)
 
@@ -481,6 +470,26 @@ def training_picture(settings: TrainSettings, index: int) -> np.ndarray:
     return (images[index].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
+def follow_comparison(runs, names: list[str], section: str):
+    """Curves of runs trained side by side, live, then each run's end message; the runs' last snapshots,
+    or None when one failed (the section's watching is forgotten, so Train starts afresh)."""
+    progress, area = st.empty(), st.empty()
+
+    def draw(snaps, tag: str) -> None:
+        with area.container():
+            runs_drawn = {n: s.records for n, s in zip(names, snaps, strict=True)}
+            compare_curves(runs_drawn, [s.key for s in snaps], f"{section}.fig.{tag}")
+
+    snaps = follow(runs, draw, progress, names)
+    draw(snaps, "final")
+    for snap in snaps:
+        end_message(snap.records[-1] if snap.records else None, snap)
+    if failures(snaps):
+        st.session_state.pop(f"{section}.watching", None)
+        return None
+    return snaps
+
+
 def transfer_section() -> None:
     st.markdown(t("transfer.intro"))
     per_class = st.select_slider(t("transfer.per_class"), PER_CLASS, value=10, key="transfer.per_class")
@@ -498,19 +507,8 @@ def transfer_section() -> None:
         st.info(t("train.press"), icon=":material/model_training:")
         return
     names = [t(f"transfer.way.{s}") for s in STARTS]
-    progress, area = st.empty(), st.empty()
-
-    def draw(snaps, tag: str) -> None:
-        with area.container():
-            runs_drawn = {n: s.records for n, s in zip(names, snaps, strict=True)}
-            compare_curves(runs_drawn, [s.key for s in snaps], f"transfer.fig.{tag}")
-
-    snaps = follow(runs, draw, progress, names)
-    draw(snaps, "final")
-    for snap in snaps:
-        end_message(snap.records[-1] if snap.records else None, snap)
-    if failures(snaps):
-        st.session_state.pop("transfer.watching", None)
+    snaps = follow_comparison(runs, names, "transfer")
+    if snaps is None:
         return
     if not all(s.state == "done" and s.records for s in snaps):
         return

@@ -550,7 +550,7 @@ def softmax_tab() -> None:
         legend=("input", "output"),
         code=lambda: softmax_code(logits, int(target)),
     )
-    st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}, \qquad L = -\log p_{\text{target}}")
+    st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}, \qquad L = -\log p_y")
     st.caption(t("det.sm.note"))
 
 

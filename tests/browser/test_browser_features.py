@@ -1,6 +1,7 @@
 """Filters & feature maps in Chromium: upload a photo, see its feature maps, Grad-CAM and the W16 table."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import imagefiles as files
 from tests.browser.conftest import upload_to_picker, wait_idle
@@ -31,5 +32,5 @@ def test_architecture_table_reproduces_w16(page, server_url):
     page.get_by_role("tab", name="Architecture table").click()
     panel = page.get_by_role("tabpanel", name="Architecture table")
     for text in ("61,100,840 ≈ 61.1M", "138,357,544 ≈ 138.4M", "143,667,240 ≈ 143.7M"):
-        assert panel.get_by_text(text).count() == 1
+        expect(panel.get_by_text(text)).to_have_count(1)  # waits: the tab's table may still be drawing
     assert page.locator("[data-testid='stException']").count() == 0

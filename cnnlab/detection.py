@@ -580,12 +580,13 @@ def anchor_levels(stages: DetectorStages, model: str | SegmentationModel | None 
     working_w, working_h = stages.working_size
     picture_w, picture_h = stages.picture_size
     scale = np.array([picture_w / working_w, picture_h / working_h] * 2)
+    # the network's input is padded to a multiple of the transform's size_divisible; strides come from that size
+    divisible = loaded.model.transform.size_divisible
+    padded = tuple(-(-v // divisible) * divisible for v in (working_h, working_w))
     levels = []
     for (name, (_, h, w)), sizes, ratios in zip(
         stages.features.items(), generator.sizes, generator.aspect_ratios, strict=True
     ):
-        # the network's input is padded to a multiple of 32 (size_divisible); strides come from that size
-        padded = tuple(-(-v // 32) * 32 for v in (working_h, working_w))
         boxes = anchors(padded, (h, w), sizes, ratios) * scale
         levels.append(AnchorLevel(name, (h, w), anchor_stride(padded, (h, w)), tuple(sizes), tuple(ratios), boxes))
     return levels
